@@ -1,0 +1,203 @@
+"""Landing → bronze for one delivered file: Extract, Validate, Load, Report.
+
+A delivery is streamed from landing to a local working file (hashing it on the way), read batch
+by batch, typed and checked in DuckDB (``ingest.rules``), and split into bronze rows and
+quarantined rows. A delivery is the complete statement for its period (the period most of its rows
+fall in); rows of another period are quarantined, and the bronze object for that period is
+replaced in one PUT, so a corrected re-delivery replaces exactly its period and readers never see
+half a file. The ledger entry is written last: a file without one is simply processed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingest import ledger
+from ingest.readers import ROW_COLUMN, FileRejected, MalformedRow, read_file
+from ingest.rules import compile_query, q
+from satudata import objectstore
+from satudata.contracts import Dataset
+from satudata.settings import Settings
+
+LINEAGE_COLUMNS = ("_berkas_sumber", "_sha256_berkas", "_baris_berkas", "_dimuat_pada")
+
+
+def bronze_key(dataset: Dataset, period: str) -> str:
+    return f"{dataset.bronze_prefix}periode={period}/data.parquet"
+
+
+def quarantine_key(dataset: Dataset, landing_key: str) -> str:
+    return f"quarantine/{landing_key}.parquet"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def load_delivery(settings: Settings, dataset: Dataset, landing_key: str, known_sha: dict[str, str]) -> ledger.LedgerEntry:
+    """Process one landing object and record the outcome in the ledger.
+
+    ``known_sha`` maps sha256 → landing key of files already loaded for this dataset; a file with a
+    known hash is recorded as a duplicate and changes nothing else.
+    """
+    stat = objectstore.client(settings).stat_object(settings.bucket_landing, landing_key)
+    with tempfile.TemporaryDirectory(prefix="satudata-ingest-") as tmp:
+        work = Path(tmp)
+        local = work / Path(landing_key).name
+        sha = objectstore.download(settings, settings.bucket_landing, landing_key, local)
+        entry = ledger.LedgerEntry(
+            berkas=landing_key,
+            dataset=dataset.name,
+            sumber=dataset.source,
+            sha256=sha,
+            ukuran_byte=stat.size or 0,
+            diterima_pada=stat.last_modified.isoformat() if stat.last_modified else _now(),
+            diproses_pada=_now(),
+            status=ledger.STATUS_LOADED,
+        )
+        if sha in known_sha:
+            entry.status = ledger.STATUS_DUPLICATE
+            entry.duplikat_dari = known_sha[sha]
+            entry.pesan = f"isi sama persis dengan {known_sha[sha]}; tidak ada yang berubah"
+        else:
+            try:
+                _load(settings, dataset, landing_key, local, work, entry)
+            except FileRejected as exc:
+                entry.status = ledger.STATUS_REJECTED
+                entry.pesan = f"{landing_key}: {exc}"
+        ledger.write(settings, entry)
+        return entry
+
+
+def _load(settings: Settings, dataset: Dataset, landing_key: str, local: Path, work: Path, entry: ledger.LedgerEntry) -> None:
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    malformed: list[MalformedRow] = []
+    typed_path = work / "typed.parquet"
+    raw_names = [c.source for c in dataset.columns]
+    schema = pa.schema([(n, pa.string()) for n in raw_names] + [(ROW_COLUMN, pa.int64())])
+
+    rejected: list[FileRejected] = []
+
+    def batches():
+        # A reader's FileRejected must not surface as an opaque DuckDB error: keep it and end the stream.
+        try:
+            for raw in read_file(local, dataset):
+                malformed.extend(raw.malformed)
+                yield from raw.table.select(raw_names + [ROW_COLUMN]).to_batches()
+        except FileRejected as exc:
+            rejected.append(exc)
+
+    con.register("batch", pa.RecordBatchReader.from_batches(schema, batches()))
+    con.execute(f"COPY ({compile_query(dataset, settings)}) TO '{typed_path}' (FORMAT parquet)")
+    con.unregister("batch")
+    if rejected:
+        raise rejected[0]
+
+    typed = f"read_parquet('{typed_path}')"
+    row = con.execute(
+        f"SELECT periode, count(*) FROM {typed} WHERE NOT _ditolak GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+    ).fetchone()
+    period = row[0] if row else None
+    loaded_at = entry.diproses_pada
+    lineage = (
+        f"{_sql_str(landing_key)} AS _berkas_sumber, {_sql_str(entry.sha256)} AS _sha256_berkas, "
+        f"_baris AS _baris_berkas, TIMESTAMPTZ {_sql_str(loaded_at)} AS _dimuat_pada"
+    )
+    typed_cols = ", ".join(q(c.name) for c in dataset.columns)
+    raw_cols = ", ".join(q("asli:" + c.source) for c in dataset.columns)
+    off_period = (
+        f"'periode_berkas' AS _aturan, {_sql_str(dataset.column(dataset.period.column).source)} AS _kolom, "
+        f"periode AS _nilai, 'periode baris (' || periode || ') berbeda dari periode berkas ({period})' AS _alasan"
+    )
+    quarantine_sql = f"""
+        SELECT _baris, _aturan, _kolom, _nilai, _alasan, {raw_cols}, NULL::VARCHAR AS _teks_asli, {lineage}
+        FROM {typed} WHERE _ditolak
+        UNION ALL
+        SELECT _baris, {off_period}, {raw_cols}, NULL::VARCHAR AS _teks_asli, {lineage}
+        FROM {typed} WHERE NOT _ditolak AND periode IS DISTINCT FROM {_sql_str(period)}
+    """
+    if malformed:
+        bad = pa.table(
+            {
+                "_baris": pa.array([m.line for m in malformed], pa.int64()),
+                "_alasan": pa.array([m.reason for m in malformed], pa.string()),
+                "_teks_asli": pa.array([m.text for m in malformed], pa.string()),
+            }
+        )
+        con.register("malformed", bad)
+        nulls = ", ".join(f"NULL::VARCHAR AS {q('asli:' + c.source)}" for c in dataset.columns)
+        quarantine_sql += f"""
+        UNION ALL
+        SELECT _baris, 'struktur_baris' AS _aturan, NULL::VARCHAR AS _kolom, NULL::VARCHAR AS _nilai, _alasan,
+          {nulls}, _teks_asli, {lineage}
+        FROM malformed
+        """
+    quarantine_path = work / "quarantine.parquet"
+    con.execute(f"COPY (SELECT * FROM ({quarantine_sql}) ORDER BY _baris) TO '{quarantine_path}' (FORMAT parquet)")
+    by_rule = dict(
+        con.execute(f"SELECT _aturan, count(*) FROM read_parquet('{quarantine_path}') GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    )
+    entry.baris_karantina = sum(by_rule.values())
+    entry.karantina_per_aturan = by_rule
+    entry.periode = period
+
+    if period is not None:
+        bronze_path = work / "bronze.parquet"
+        con.execute(
+            f"COPY (SELECT {typed_cols}, {lineage} FROM {typed} "
+            f"WHERE NOT _ditolak AND periode = {_sql_str(period)} ORDER BY _baris) "
+            f"TO '{bronze_path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        )
+        entry.baris_dimuat = con.execute(f"SELECT count(*) FROM read_parquet('{bronze_path}')").fetchone()[0]
+        entry.objek_bronze = bronze_key(dataset, period)
+        objectstore.upload_file(settings, settings.bucket_lake, entry.objek_bronze, bronze_path, "application/vnd.apache.parquet")
+    entry.baris_dibaca = entry.baris_dimuat + entry.baris_karantina
+    if entry.baris_karantina:
+        entry.objek_karantina = quarantine_key(dataset, landing_key)
+        objectstore.upload_file(settings, settings.bucket_lake, entry.objek_karantina, quarantine_path, "application/vnd.apache.parquet")
+    if entry.baris_dibaca == 0:
+        raise FileRejected("berkas tidak berisi baris data")
+    con.close()
+
+
+def _sql_str(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def load_pending(
+    settings: Settings, dataset: Dataset, on_file: Callable[[ledger.LedgerEntry], None] | None = None
+) -> list[ledger.LedgerEntry]:
+    """Process every landing file of ``dataset`` that has no ledger entry yet, oldest first."""
+    todo = ledger.pending(settings, dataset)
+    if not todo:
+        return []
+    known = {e.sha256: e.berkas for e in ledger.entries(settings, dataset) if e.status == ledger.STATUS_LOADED}
+    results = []
+    for key in todo:
+        entry = load_delivery(settings, dataset, key, known)
+        if entry.status == ledger.STATUS_LOADED:
+            known[entry.sha256] = key
+        results.append(entry)
+        if on_file:
+            on_file(entry)
+    return results
+
+
+def summarize(entries: list[ledger.LedgerEntry]) -> dict[str, int]:
+    """Totals over a run's ledger entries (for Dagster metadata and the CLI)."""
+    counts = Counter(e.status for e in entries)
+    return {
+        "berkas_dimuat": counts[ledger.STATUS_LOADED],
+        "berkas_ditolak": counts[ledger.STATUS_REJECTED],
+        "berkas_duplikat": counts[ledger.STATUS_DUPLICATE],
+        "baris_dimuat": sum(e.baris_dimuat for e in entries),
+        "baris_karantina": sum(e.baris_karantina for e in entries),
+    }
