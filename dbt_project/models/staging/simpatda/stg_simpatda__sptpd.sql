@@ -1,0 +1,20 @@
+select
+    nomor_sptpd,
+    npwpd,
+    kode_kelurahan,
+    jenis_pajak,
+    tahun_pajak,
+    bulan_pajak,
+    masa_pajak_awal,
+    masa_pajak_akhir,
+    dasar_pengenaan,
+    tarif_persen,
+    pajak_terutang,
+    total_bayar,
+    status_bayar,
+    tanggal_bayar,
+    cast(timezone('Asia/Makassar', tanggal_bayar) as date) as tgl_bayar_wita,
+    periode,
+    _berkas_sumber,
+    _baris_berkas
+from {{ source('simpatda', 'sptpd') }}

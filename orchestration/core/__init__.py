@@ -1,0 +1,1 @@
+"""Core domain: reference dimensions and the analysts' warehouse."""

@@ -1,0 +1,25 @@
+"""The platform's Dagster definitions: one ``Definitions`` per domain, merged here."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job
+
+from orchestration.core.definitions import defs as core_defs
+from orchestration.dbt import dbt_cli_resource
+from orchestration.pajak.definitions import defs as pajak_defs
+from orchestration.resources import SatuDataResource
+
+satudata_lengkap = define_asset_job(
+    name="satudata_lengkap",
+    selection=AssetSelection.all().materializable(),
+    description="Jalankan seluruh platform: semua berkas baru → bronze → mart → warehouse analis.",
+)
+
+defs = Definitions.merge(
+    core_defs,
+    pajak_defs,
+    Definitions(
+        jobs=[satudata_lengkap],
+        resources={"satudata": SatuDataResource(), "dbt": dbt_cli_resource()},
+    ),
+)

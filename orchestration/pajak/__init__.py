@@ -1,0 +1,1 @@
+"""Revenue domain (Bapenda): tax and levy extracts to PAD marts."""

@@ -1,0 +1,115 @@
+"""The dbt project as the platform runs it: sources generated from declarations, offline profile.
+
+Dataset declarations are the one place a dataset is described, so the dbt ``sources`` file is
+generated from them (``models/staging/_sources_generated.yml``, git-ignored) before dbt parses.
+The manifest is rebuilt only when a model, seed, macro or declaration changed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from satudata.contracts import Dataset, load_datasets
+from satudata.duck import httpfs_extension_path
+from satudata.settings import PROJECT_ROOT, Settings
+
+DBT_DIR = PROJECT_ROOT / "dbt_project"
+SOURCES_FILE = DBT_DIR / "models" / "staging" / "_sources_generated.yml"
+MANIFEST = DBT_DIR / "target" / "manifest.json"
+
+LINEAGE_DOCS = {
+    "periode": "Partisi bronze: periode berkas (tahun, YYYY-MM, atau tanggal)",
+    "_berkas_sumber": "Kunci objek berkas di bucket landing (asal baris)",
+    "_sha256_berkas": "SHA-256 berkas yang dikirim",
+    "_baris_berkas": "Nomor baris di berkas asli (baris/sheet row)",
+    "_dimuat_pada": "Waktu baris dimuat ke bronze (UTC)",
+}
+
+
+class DbtError(RuntimeError):
+    """dbt failed; the message carries dbt's own summary lines."""
+
+
+def bronze_asset_key(dataset: Dataset) -> list[str]:
+    return ["bronze", dataset.source, dataset.name]
+
+
+def _external_location(settings: Settings, dataset: Dataset) -> str:
+    uri = settings.lake_uri(f"{dataset.bronze_prefix}*/*.parquet")
+    return f"read_parquet('{uri}', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
+
+
+def sources_yaml(settings: Settings) -> str:
+    """The dbt sources document for every declared dataset, grouped by source system."""
+    by_source: dict[str, list[Dataset]] = {}
+    for dataset in load_datasets(settings):
+        by_source.setdefault(dataset.source, []).append(dataset)
+    sources = []
+    for source, datasets in sorted(by_source.items()):
+        tables = []
+        for d in datasets:
+            columns = [{"name": c.name, "description": c.description, "meta": {"pii": c.pii, "tipe": c.type}} for c in d.columns]
+            columns += [{"name": n, "description": text} for n, text in LINEAGE_DOCS.items()]
+            tables.append(
+                {
+                    "name": d.name,
+                    "description": d.description,
+                    "meta": {
+                        "external_location": _external_location(settings, d),
+                        "dagster": {"asset_key": bronze_asset_key(d)},
+                        "domain": d.domain,
+                    },
+                    "columns": columns,
+                }
+            )
+        sources.append({"name": source, "description": f"Bronze dari sistem {source} (dibangkitkan dari deklarasi dataset)", "tables": tables})
+    header = "# GENERATED from datasets/*.yaml by satudata.dbt — do not edit by hand.\n"
+    return header + yaml.safe_dump({"version": 2, "sources": sources}, allow_unicode=True, sort_keys=False)
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    env = settings.env_for_children()
+    env["SATUDATA_HTTPFS_EXTENSION"] = str(httpfs_extension_path())
+    env["DBT_PROFILES_DIR"] = str(DBT_DIR)
+    env["DBT_PARTIAL_PARSE"] = "true"
+    return env
+
+
+def _inputs_mtime() -> float:
+    paths = [p for sub in ("models", "seeds", "macros", "tests") for p in (DBT_DIR / sub).rglob("*") if p.is_file()]
+    paths += [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
+    return max(p.stat().st_mtime for p in paths)
+
+
+def prepare(settings: Settings) -> Path:
+    """Write the generated sources and (re)parse the project if anything changed; return the manifest."""
+    text = sources_yaml(settings)
+    if not SOURCES_FILE.exists() or SOURCES_FILE.read_text() != text:
+        SOURCES_FILE.write_text(text)
+    if not MANIFEST.exists() or MANIFEST.stat().st_mtime < _inputs_mtime():
+        run(settings, ["parse", "--quiet"])
+    return MANIFEST
+
+
+def dbt_executable() -> str:
+    return str(Path(sys.executable).parent / "dbt")
+
+
+def run(settings: Settings, args: list[str]) -> str:
+    """Run a dbt command in the project with the platform's environment; raise on failure."""
+    (settings.home / "dbt").mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        [dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
+        cwd=DBT_DIR,
+        env=dbt_env(settings),
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        raise DbtError(f"dbt {' '.join(args)} gagal (exit {proc.returncode}):\n{tail}")
+    return proc.stdout

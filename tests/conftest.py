@@ -1,0 +1,43 @@
+"""Test configuration: the suite runs its own local stack, never the demo's.
+
+The environment is pointed at ``.state/test`` (its own data folder, credentials and ports) before
+any project module reads settings, so the Dagster definitions the tests load resolve to the test
+stack as well.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_HOME = ROOT / ".state" / "test"
+os.environ["SATUDATA_HOME"] = str(TEST_HOME)
+os.environ["SATUDATA_S3_PORT"] = "28333"
+os.environ.pop("SATUDATA_S3_ENDPOINT", None)
+os.environ.pop("SATUDATA_S3_ACCESS_KEY", None)
+os.environ.pop("SATUDATA_S3_SECRET_KEY", None)
+os.environ["DAGSTER_HOME"] = str(TEST_HOME / "dagster")
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
+
+
+@pytest.fixture(scope="session")
+def stack_settings() -> Iterator["Settings"]:  # noqa: F821 - imported lazily
+    """A fresh test stack for the session (own data dir and ports), stopped at the end."""
+    from satudata import stack
+    from satudata.instance import ensure_dagster_home
+    from satudata.settings import get_settings
+
+    settings = get_settings()
+    stack.down(settings)
+    shutil.rmtree(TEST_HOME, ignore_errors=True)
+    settings = stack.ensure_credentials(get_settings())
+    stack.up(settings)
+    ensure_dagster_home(settings)
+    yield settings
+    stack.down(settings)
