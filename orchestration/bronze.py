@@ -70,7 +70,7 @@ def bronze_asset(dataset: Dataset) -> AssetsDefinition:
             metadata["berkas_terakhir_diterima"] = MetadataValue.text(last.diterima_pada)
         rejected = [e.pesan for e in entries if e.status == ledger.STATUS_REJECTED]
         if rejected:
-            metadata["berkas_ditolak"] = MetadataValue.md("\n".join(f"- {m}" for m in rejected))
+            metadata["pesan_penolakan"] = MetadataValue.md("\n".join(f"- {m}" for m in rejected))
         if not entries:
             context.log.info("Tidak ada berkas baru di landing.")
         return MaterializeResult(metadata=metadata)

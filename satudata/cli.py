@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,8 @@ class Cli(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException:
+            raise
         except _known_errors() as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
@@ -131,32 +132,21 @@ def generate(year: int, scale: float, rows: int | None, seed: int, defect_rate: 
     """Bangkitkan ekstrak sintetis (deterministik) ke bucket landing."""
     from ingest.generate.landing import generate_to_landing
 
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     settings = _settings()
-    written = generate_to_landing(settings, year=year, scale=scale, rows=rows, seed=seed,
-                                  defect_rate=defect_rate, bad_files=bad_files, progress=_progress_bar)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("membangkitkan ekstrak…", total=None)
+        written = generate_to_landing(
+            settings, year=year, scale=scale, rows=rows, seed=seed, defect_rate=defect_rate, bad_files=bad_files,
+            progress=lambda label, n: bar.update(task, description=label),
+        )
     table = Table(title=f"Berkas dikirim ke landing ({len(written)})")
     for col in ("dataset", "berkas", "baris", "cacat"):
         table.add_column(col)
     for f in written:
         table.add_row(f.dataset, f.key, f"{f.rows:,}", ("berkas rusak" if f.kind == "bad_file" else f"{f.defect_rows:,}"))
     console.print(table)
-
-
-def _progress_bar(total: int, label: str) -> Callable[[str, int], None]:
-    """A rich progress bar whose ``advance(label, n)`` callback the generators/loaders call."""
-    from rich.progress import Progress
-
-    progress = Progress(console=err, transient=True)
-    progress.start()
-    task = progress.add_task(label, total=total or None)
-
-    def advance(text: str, n: int) -> None:
-        progress.update(task, advance=n, description=text)
-        if total and progress.tasks[0].completed >= total:
-            progress.stop()
-
-    advance.stop = progress.stop  # type: ignore[attr-defined]
-    return advance
 
 
 # --------------------------------------------------------------------------- run

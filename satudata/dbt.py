@@ -76,6 +76,9 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     env["SATUDATA_HTTPFS_EXTENSION"] = str(httpfs_extension_path())
     env["DBT_PROFILES_DIR"] = str(DBT_DIR)
     env["DBT_PARTIAL_PARSE"] = "true"
+    # Domains build separately; a test spanning two domains (a relationships test from a revenue
+    # mart to dim_wilayah) must run with the domain whose models are its last parent.
+    env["DBT_INDIRECT_SELECTION"] = "buildable"
     return env
 
 

@@ -1,0 +1,50 @@
+"""Deliver generated extracts to the landing bucket, the way the source systems would."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.generate.files import GeneratedFile
+from ingest.generate.tax import generate_tax, scale_for_rows
+from satudata import objectstore
+from satudata.settings import Settings
+
+CONTENT_TYPES = {
+    ".csv": "text/csv",
+    ".jsonl": "application/x-ndjson",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def generate_to_landing(
+    settings: Settings,
+    *,
+    year: int = 2025,
+    scale: float = 1.0,
+    rows: int | None = None,
+    seed: int = 42,
+    defect_rate: float = 0.01,
+    bad_files: bool = True,
+    progress: Callable[[str, int], None] | None = None,
+) -> list[GeneratedFile]:
+    """Generate a city-year into a scratch folder, then upload every file to ``landing``.
+
+    ``rows`` (payment/receipt rows wanted) overrides ``scale``. Files are put under their
+    ``<source>/<dataset>/<delivery date>/<file>`` keys; an existing key is overwritten with the
+    same bytes (generation is deterministic), so running this twice delivers nothing new.
+    """
+    if rows is not None:
+        scale = scale_for_rows(rows)
+    with tempfile.TemporaryDirectory(prefix="satudata-generate-") as tmp:
+        out = Path(tmp)
+        files = generate_tax(out, year=year, scale=scale, seed=seed, defect_rate=defect_rate,
+                             bad_files=bad_files, progress=progress)
+        for f in files:
+            path = out / f.key
+            objectstore.upload_file(settings, settings.bucket_landing, f.key, path,
+                                    CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
+            if progress:
+                progress(f"unggah {f.key}", 0)
+    return files
