@@ -60,8 +60,11 @@ def domain_dbt_assets(domain: str) -> AssetsDefinition:
     )
     def _models(context: AssetExecutionContext, dbt: DbtCliResource, satudata: SatuDataResource) -> Iterator[Any]:
         # dbt runs as a subprocess that inherits this process's environment: give it the lake's settings.
-        os.environ.update(dbt_project.dbt_env(satudata.settings()))
-        yield from dbt.cli(["build"], context=context).stream()
+        settings = satudata.settings()
+        os.environ.update(dbt_project.dbt_env(settings))
+        target = settings.dbt_target_path / "runs" / f"{context.run_id[:8]}-{domain}"
+        target.mkdir(parents=True, exist_ok=True)
+        yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
     return _models
 

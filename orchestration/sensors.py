@@ -27,15 +27,15 @@ def landing_sensor(domain: str, datasets: list[Dataset], job_name: str) -> Senso
     )
     def _sensor(context: SensorEvaluationContext, satudata: SatuDataResource):
         settings = satudata.settings()
-        pending = {d: ledger.pending(settings, d) for d in datasets}
-        pending = {d: keys for d, keys in pending.items() if keys}
+        pending = [(d, ledger.pending(settings, d)) for d in datasets]
+        pending = [(d, keys) for d, keys in pending if keys]
         if not pending:
             return SkipReason("Tidak ada berkas baru di landing.")
-        all_keys = sorted(k for keys in pending.values() for k in keys)
+        all_keys = sorted(k for _, keys in pending for k in keys)
         run_key = hashlib.sha256("\n".join(all_keys).encode()).hexdigest()[:16]
         return RunRequest(
             run_key=run_key,
-            asset_selection=[AssetKey(bronze_asset_key(d)) for d in pending],
+            asset_selection=[AssetKey(bronze_asset_key(d)) for d, _ in pending],
             tags={"satudata/berkas_baru": str(len(all_keys))},
         )
 

@@ -1,4 +1,4 @@
-{{ config(tags=["pajak"]) }}
+{{ config(tags=["pajak"], meta={"dagster": {"ref": {"name": "fct_realisasi_pad_bulanan"}}}) }}
 -- Reconciliation: the city-level realisation equals the sum of all valid receipts, per year and
 -- type, and the kecamatan rows add up to the city rows where every receipt has a known kecamatan.
 with mart as (
