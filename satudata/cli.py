@@ -158,7 +158,8 @@ def run(job: str) -> None:
 
     settings = _settings()
     started = time.monotonic()
-    result = run_job(settings, job)
+    with err.status(f"menjalankan job {job} (bronze → dbt → warehouse)…"):
+        result = run_job(settings, job)
     _print_run(result, time.monotonic() - started)
     if not result["success"]:
         raise UserError(f"job {job} gagal: {result['error']}")

@@ -290,3 +290,24 @@ def test_every_file_stays_in_landing(city):
     delivered = Counter(f.dataset for f in city["files"])
     for dataset, n in delivered.items():
         assert landed[dataset] >= n
+
+
+def test_rows_of_another_period_are_quarantined_not_loaded(city, tmp_path: Path):
+    settings = city["settings"]
+    header = "NO_BUKTI;TANGGAL;JENIS_RETRIBUSI;LOKASI;KODE_KELURAHAN;JUMLAH;KD_PETUGAS"
+    rows = [f"RTB-X-{i};{day:02d}/11/2025;parkir;Parkir Jl. Kartini;74.72.02.1001;5.000;P01" for i, day in enumerate(range(1, 9))]
+    rows.append("RTB-X-99;31/10/2025;parkir;Parkir Jl. Kartini;74.72.02.1001;5.000;P01")
+    path = tmp_path / "retribusi_2025-11_susulan.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    key = "eretribusi/retribusi/2099-12-03/retribusi_2025-11_susulan.csv"
+    objectstore.upload_file(settings, settings.bucket_landing, key, path, "text/csv")
+    from ingest.bronze import load_pending
+
+    [entry] = load_pending(settings, get_dataset(settings, "retribusi"))
+    assert (entry.periode, entry.baris_dimuat, entry.baris_karantina) == ("2025-11", 8, 1)
+    assert entry.karantina_per_aturan == {"periode_berkas": 1}
+    con = connect(settings)
+    [(line, reason)] = con.execute(
+        f"select _baris, _alasan from read_parquet('{settings.lake_uri(entry.objek_karantina)}')"
+    ).fetchall()
+    assert line == 10 and "2025-10" in reason and "2025-11" in reason
