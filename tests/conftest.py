@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_HOME = ROOT / ".state" / "test"
+# Overridable so that two suites (e.g. two developers' work trees on one machine) never collide.
+TEST_HOME = Path(os.environ.get("SATUDATA_TEST_HOME", ROOT / ".state" / "test"))
 os.environ["SATUDATA_HOME"] = str(TEST_HOME)
-os.environ["SATUDATA_S3_PORT"] = "28333"
+os.environ["SATUDATA_S3_PORT"] = os.environ.get("SATUDATA_TEST_S3_PORT", "28333")
 os.environ.pop("SATUDATA_S3_ENDPOINT", None)
 os.environ.pop("SATUDATA_S3_ACCESS_KEY", None)
 os.environ.pop("SATUDATA_S3_SECRET_KEY", None)
