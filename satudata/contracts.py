@@ -53,6 +53,36 @@ class RowRule:
     message: str
 
 
+SEVERITIES = ("error", "warn")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """An extra Great Expectations expectation declared for a dataset (``quality.expectations``)."""
+
+    name: str
+    type: str
+    kwargs: dict[str, Any]
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class Quality:
+    """Dataset-level gate settings; defaults apply when a declaration says nothing.
+
+    ``max_karantina_persen``: above this share of quarantined rows in a delivery the gate blocks
+    (any quarantined row at all is a warning). ``toleransi_jumlah_baris``: a period whose row count
+    differs from the previous period by more than this fraction is flagged (``severity_jumlah_baris``).
+    ``cakupan_periode``: warn when a period between the first and the last is missing.
+    """
+
+    max_karantina_persen: float = 5.0
+    toleransi_jumlah_baris: float = 0.5
+    severity_jumlah_baris: str = "warn"
+    cakupan_periode: bool = True
+    expectations: tuple[Expectation, ...] = ()
+
+
 @dataclass(frozen=True)
 class FileFormat:
     type: str
@@ -84,6 +114,7 @@ class Dataset:
     row_rules: tuple[RowRule, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    quality: Quality = field(default_factory=Quality)
 
     @property
     def landing_prefix(self) -> str:
@@ -147,6 +178,7 @@ def parse_dataset(raw: dict[str, Any], path: Path) -> Dataset:
         if key not in names:
             raise _fail(path, f"key column '{key}' is not declared")
     rules = tuple(RowRule(**r) for r in raw.get("row_rules", []))
+    quality = _parse_quality(dict(raw.get("quality", {})), path)
     return Dataset(
         name=str(raw["dataset"]),
         source=str(raw["source"]),
@@ -159,7 +191,27 @@ def parse_dataset(raw: dict[str, Any], path: Path) -> Dataset:
         row_rules=rules,
         metadata=dict(raw.get("metadata", {})),
         path=path,
+        quality=quality,
     )
+
+
+def _parse_quality(raw: dict[str, Any], path: Path) -> Quality:
+    expectations = []
+    for i, spec in enumerate(raw.pop("expectations", [])):
+        spec = dict(spec)
+        if "expectation" not in spec or "name" not in spec:
+            raise _fail(path, f"quality.expectations[{i}]: 'name' and 'expectation' are required")
+        severity = spec.pop("severity", "error")
+        if severity not in SEVERITIES:
+            raise _fail(path, f"quality.expectations[{i}]: severity must be one of {SEVERITIES}")
+        name, kind = str(spec.pop("name")), str(spec.pop("expectation"))
+        expectations.append(Expectation(name=name, type=kind, kwargs=spec, severity=severity))
+    if raw.get("severity_jumlah_baris", "warn") not in SEVERITIES:
+        raise _fail(path, f"quality.severity_jumlah_baris must be one of {SEVERITIES}")
+    try:
+        return Quality(**raw, expectations=tuple(expectations))
+    except TypeError as exc:
+        raise _fail(path, f"quality: {exc}") from None
 
 
 @lru_cache(maxsize=8)
