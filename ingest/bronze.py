@@ -101,7 +101,19 @@ def _load(settings: Settings, dataset: Dataset, landing_key: str, local: Path, w
     if rejected:
         raise rejected[0]
 
-    typed = f"read_parquet('{typed_path}')"
+    # A business key seen earlier in the same delivery makes the later row a duplicate (quarantined).
+    if dataset.key:
+        keys = ", ".join(q(k) for k in dataset.key)
+        first = f"CASE WHEN NOT _ditolak THEN min(_baris) OVER (PARTITION BY _ditolak, {keys}) END"
+    else:
+        first = "_baris"
+    con.execute(f"CREATE TEMP VIEW checked AS SELECT *, {first} AS _baris_pertama FROM read_parquet('{typed_path}')")
+    con.execute(
+        "CREATE TEMP VIEW typed AS SELECT * EXCLUDE (_ditolak, _baris_pertama), "
+        "_ditolak OR _baris_pertama <> _baris AS _ditolak, "
+        "CASE WHEN NOT _ditolak AND _baris_pertama <> _baris THEN _baris_pertama END AS _ganda_dari FROM checked"
+    )
+    typed = "typed"
     row = con.execute(
         f"SELECT periode, count(*) FROM {typed} WHERE NOT _ditolak GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
     ).fetchone()
@@ -117,9 +129,17 @@ def _load(settings: Settings, dataset: Dataset, landing_key: str, local: Path, w
         f"'periode_berkas' AS _aturan, {_sql_str(dataset.column(dataset.period.column).source)} AS _kolom, "
         f"periode AS _nilai, 'periode baris (' || periode || ') berbeda dari periode berkas ({period})' AS _alasan"
     )
+    key_label = ", ".join(c.source for c in dataset.columns if c.name in dataset.key)
+    duplicate = (
+        f"'kunci_ganda' AS _aturan, {_sql_str(key_label)} AS _kolom, NULL::VARCHAR AS _nilai, "
+        f"'kunci ({key_label}) sama dengan baris ' || _ganda_dari || ' di berkas yang sama' AS _alasan"
+    )
     quarantine_sql = f"""
         SELECT _baris, _aturan, _kolom, _nilai, _alasan, {raw_cols}, NULL::VARCHAR AS _teks_asli, {lineage}
-        FROM {typed} WHERE _ditolak
+        FROM {typed} WHERE _ditolak AND _ganda_dari IS NULL
+        UNION ALL
+        SELECT _baris, {duplicate}, {raw_cols}, NULL::VARCHAR AS _teks_asli, {lineage}
+        FROM {typed} WHERE _ganda_dari IS NOT NULL
         UNION ALL
         SELECT _baris, {off_period}, {raw_cols}, NULL::VARCHAR AS _teks_asli, {lineage}
         FROM {typed} WHERE NOT _ditolak AND periode IS DISTINCT FROM {_sql_str(period)}

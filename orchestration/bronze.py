@@ -1,18 +1,34 @@
 """Bronze assets, one per declared dataset, built by a factory from the declarations.
 
 Each asset loads every pending landing delivery of its dataset (``ingest.bronze``), records the
-outcome in the ledger, and reports in its materialization metadata what a steward wants to see:
-files loaded, rejected and duplicated, rows loaded and quarantined, the last file and the reasons.
-A rejected file is logged as an error naming the file but does not stop the other files.
+outcome in the ledger, validates the periods it loaded against the checks derived from the same
+declaration (``quality``), and reports what a steward wants to see: files loaded, rejected and
+duplicated, rows loaded and quarantined, the last file, and per check the observed value, failing
+rows and samples. A rejected file is logged as an error naming the file but does not stop the
+other files; the OPD gets a note next to its delivery.
 """
 
-
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from ingest import bronze, ledger
 from orchestration.resources import SatuDataResource
+from quality import gate, report
+from quality.suites import build_checks
+from satudata import objectstore
 from satudata.contracts import Dataset
 from satudata.dbt import bronze_asset_key
+from satudata.settings import get_settings
 
 
 def landing_asset_key(dataset: Dataset) -> AssetKey:
@@ -30,22 +46,45 @@ def landing_spec(dataset: Dataset) -> AssetSpec:
     )
 
 
+def _check_result(outcome: gate.Outcome) -> AssetCheckResult:
+    metadata: dict[str, object] = {
+        "nilai_teramati": MetadataValue.json({"nilai": outcome.observed}),
+        "periode": MetadataValue.text(", ".join(outcome.periods) or "-"),
+        "aturan": MetadataValue.text(outcome.description),
+    }
+    if outcome.unexpected_count is not None:
+        metadata["baris_gagal"] = MetadataValue.int(int(outcome.unexpected_count))
+    if outcome.element_count is not None:
+        metadata["baris_diperiksa"] = MetadataValue.int(int(outcome.element_count))
+    if outcome.samples:
+        metadata["contoh_gagal" if not outcome.passed else "contoh"] = MetadataValue.json(outcome.samples)
+    return AssetCheckResult(
+        check_name=outcome.name,
+        passed=outcome.passed,
+        severity=AssetCheckSeverity.ERROR if outcome.severity == "error" else AssetCheckSeverity.WARN,
+        metadata=metadata,
+    )
+
+
 def bronze_asset(dataset: Dataset) -> AssetsDefinition:
-    """The bronze asset for one declared dataset."""
+    """The bronze asset for one declared dataset, with its derived quality checks."""
+    key = AssetKey(bronze_asset_key(dataset))
+    checks = build_checks(dataset, get_settings())
 
     @asset(
-        key=AssetKey(bronze_asset_key(dataset)),
+        key=key,
         deps=[landing_asset_key(dataset)],
         group_name=dataset.domain,
         description=f"{dataset.description}\n\nDeklarasi: `{dataset.path.name if dataset.path else dataset.name}`.",
         kinds={"parquet", "s3"},
         metadata={"periode": f"{dataset.period.column} ({dataset.period.grain})", "kunci": ", ".join(dataset.key)},
         tags={"domain": dataset.domain},
+        check_specs=[AssetCheckSpec(name=c.name, asset=key, description=f"[{c.severity}] {c.description}") for c in checks],
     )
     def _bronze(context: AssetExecutionContext, satudata: SatuDataResource) -> MaterializeResult:
         settings = satudata.settings()
 
-        def report(entry: ledger.LedgerEntry) -> None:
+        def on_file(entry: ledger.LedgerEntry) -> None:
             if entry.status == ledger.STATUS_REJECTED:
                 context.log.error(f"Berkas ditolak: {entry.pesan}")
             elif entry.status == ledger.STATUS_DUPLICATE:
@@ -55,15 +94,35 @@ def bronze_asset(dataset: Dataset) -> AssetsDefinition:
                     f"{entry.berkas}: {entry.baris_dimuat} baris dimuat, {entry.baris_karantina} dikarantina "
                     f"(periode {entry.periode})"
                 )
+            feedback = report.write_opd_feedback(settings, entry)
+            if feedback:
+                context.log.info(f"Umpan balik untuk OPD: s3://{settings.bucket_landing}/{feedback}")
 
-        entries = bronze.load_pending(settings, dataset, on_file=report)
+        entries = bronze.load_pending(settings, dataset, on_file=on_file)
+        if not entries:
+            context.log.info("Tidak ada berkas baru di landing; memeriksa ulang periode terakhir.")
+        periods = sorted({e.periode for e in entries if e.status == ledger.STATUS_LOADED and e.periode})
+        result = gate.validate(settings, dataset, periods or None)
+        lake_key, local = report.write_html(settings, result)
+        if result.blocked:
+            context.log.error(
+                "Gerbang kualitas MEMBLOKIR dataset ini: "
+                + "; ".join(f"{o.name} ({o.observed})" for o in result.failing("error"))
+                + ". Mart turunannya tidak dibangun sampai berkas perbaikan lulus."
+            )
         summary = bronze.summarize(entries)
+        metadata: dict[str, object] = {k: MetadataValue.int(v) for k, v in summary.items()}
         reasons: dict[str, int] = {}
         for e in entries:
             for rule, n in e.karantina_per_aturan.items():
                 reasons[rule] = reasons.get(rule, 0) + n
-        metadata: dict[str, object] = {k: MetadataValue.int(v) for k, v in summary.items()}
         metadata["karantina_per_aturan"] = MetadataValue.json(reasons)
+        metadata["periode_diperiksa"] = MetadataValue.text(", ".join(result.periods) or "-")
+        metadata["gerbang_kualitas"] = MetadataValue.text("DIBLOKIR" if result.blocked else "lulus")
+        metadata["laporan_kualitas"] = MetadataValue.url(
+            objectstore.client(settings).presigned_get_object(settings.bucket_lake, lake_key)
+        )
+        metadata["laporan_kualitas_lokal"] = MetadataValue.path(str(local))
         if entries:
             last = entries[-1]
             metadata["berkas_terakhir"] = MetadataValue.text(last.berkas)
@@ -71,8 +130,6 @@ def bronze_asset(dataset: Dataset) -> AssetsDefinition:
         rejected = [e.pesan for e in entries if e.status == ledger.STATUS_REJECTED]
         if rejected:
             metadata["pesan_penolakan"] = MetadataValue.md("\n".join(f"- {m}" for m in rejected))
-        if not entries:
-            context.log.info("Tidak ada berkas baru di landing.")
-        return MaterializeResult(metadata=metadata)
+        return MaterializeResult(metadata=metadata, check_results=[_check_result(o) for o in result.outcomes])
 
     return _bronze

@@ -14,7 +14,9 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.resources import SatuDataResource
+from quality import gate
 from satudata import dbt as dbt_project
+from satudata.contracts import load_datasets
 from satudata.settings import get_settings
 
 DOMAINS = ("core", "pajak")
@@ -22,7 +24,9 @@ DOMAINS = ("core", "pajak")
 
 class SatuDataTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
+        )
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -64,7 +68,15 @@ def domain_dbt_assets(domain: str) -> AssetsDefinition:
         os.environ.update(dbt_project.dbt_env(settings))
         target = settings.dbt_target_path / "runs" / f"{context.run_id[:8]}-{domain}"
         target.mkdir(parents=True, exist_ok=True)
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        args = ["build"]
+        blocked = gate.blocked_datasets(settings, load_datasets(settings))
+        if blocked:
+            # The quality gate: nothing downstream of a dataset that failed a blocking check is built;
+            # models fed only by other datasets still are.
+            sources = [f"source:{d.source}.{d.name}+" for d in blocked]
+            context.log.warning(f"Gerbang kualitas: tidak membangun turunan dari {', '.join(sources)}")
+            args += ["--exclude", *sources]
+        yield from dbt.cli(args, context=context, target_path=target).stream()
 
     return _models
 

@@ -1,1 +1,1 @@
-"""."""
+"""Quality gates: suites derived from declarations, validation, gate status, reports."""

@@ -67,8 +67,37 @@ def sources_yaml(settings: Settings) -> str:
                 }
             )
         sources.append({"name": source, "description": f"Bronze dari sistem {source} (dibangkitkan dari deklarasi dataset)", "tables": tables})
+    sources.append(_audit_source(settings))
     header = "# GENERATED from datasets/*.yaml by satudata.dbt — do not edit by hand.\n"
     return header + yaml.safe_dump({"version": 2, "sources": sources}, allow_unicode=True, sort_keys=False)
+
+
+AUDIT_ASSET_KEY = ["lake", "audit"]
+
+
+def _audit_source(settings: Settings) -> dict[str, object]:
+    """The platform's own audit tables (consolidated ledger and check results, see quality.audit)."""
+    from quality.audit import CHECKS_PARQUET, LEDGER_PARQUET
+
+    def table(name: str, key: str, description: str) -> dict[str, object]:
+        return {
+            "name": name,
+            "description": description,
+            "meta": {
+                "external_location": f"read_parquet('{settings.lake_uri(key)}')",
+                "dagster": {"asset_key": AUDIT_ASSET_KEY},
+                "domain": "core",
+            },
+        }
+
+    return {
+        "name": "audit",
+        "description": "Buku besar berkas dan hasil pemeriksaan kualitas yang ditulis platform sendiri",
+        "tables": [
+            table("buku_besar_berkas", LEDGER_PARQUET, "Satu baris per berkas yang dikirim ke landing"),
+            table("hasil_pemeriksaan", CHECKS_PARQUET, "Satu baris per berkas × pemeriksaan kualitas"),
+        ],
+    }
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:

@@ -1,11 +1,29 @@
-"""Core domain: region and reference seeds, ``dim_wilayah``, and the analyst warehouse asset."""
+"""Core domain: reference seeds, ``dim_wilayah``, the audit ledger, and the analyst warehouse."""
 
-
-from dagster import AssetExecutionContext, Definitions, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, Definitions, MaterializeResult, MetadataValue, asset
 
 from orchestration.dbt import domain_dbt_assets, mart_asset_keys
 from orchestration.resources import SatuDataResource
+from quality import audit
 from satudata import warehouse
+from satudata.contracts import load_datasets
+from satudata.dbt import AUDIT_ASSET_KEY, bronze_asset_key
+from satudata.settings import get_settings
+
+
+@asset(
+    key=AUDIT_ASSET_KEY,
+    deps=[AssetKey(bronze_asset_key(d)) for d in load_datasets(get_settings())],
+    group_name="core",
+    kinds={"parquet", "s3"},
+    description=(
+        "Buku besar berkas dan hasil pemeriksaan kualitas, dikonsolidasikan dari JSON per berkas di lake "
+        "menjadi Parquet (lake/audit/) untuk mart fct_buku_besar_berkas."
+    ),
+)
+def audit_lake(context: AssetExecutionContext, satudata: SatuDataResource) -> MaterializeResult:
+    counts = audit.consolidate(satudata.settings())
+    return MaterializeResult(metadata={k: MetadataValue.int(v) for k, v in counts.items()})
 
 
 @asset(
@@ -30,4 +48,4 @@ def warehouse_analis(context: AssetExecutionContext, satudata: SatuDataResource)
     )
 
 
-defs = Definitions(assets=[domain_dbt_assets("core"), warehouse_analis])
+defs = Definitions(assets=[audit_lake, domain_dbt_assets("core"), warehouse_analis])

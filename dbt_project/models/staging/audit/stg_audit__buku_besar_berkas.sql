@@ -1,0 +1,19 @@
+select
+    berkas,
+    dataset,
+    sumber,
+    sha256,
+    ukuran_byte,
+    diterima_pada,
+    diproses_pada,
+    status,
+    baris_dibaca,
+    baris_dimuat,
+    baris_karantina,
+    karantina_per_aturan,
+    periode,
+    objek_bronze,
+    objek_karantina,
+    pesan,
+    duplikat_dari
+from {{ source('audit', 'buku_besar_berkas') }}
