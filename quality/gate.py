@@ -198,7 +198,11 @@ def _dataset_check(con, bronze: str, dataset: Dataset, check: CheckDef, periods:
         if entry is None:
             continue
         share = 100 * entry.baris_karantina / entry.baris_dibaca if entry.baris_dibaca else 0.0
-        passed = entry.baris_karantina == 0 if check.kind == "karantina_nol" else share <= dataset.quality.max_karantina_persen
+        if check.kind == "karantina_nol":
+            passed = entry.baris_karantina == 0
+        else:
+            q = dataset.quality
+            passed = share <= q.max_karantina_persen or entry.baris_karantina < q.min_baris_blokir
         samples = [f"{entry.berkas}: {rule} × {n}" for rule, n in entry.karantina_per_aturan.items()][:SAMPLES]
         out.append(Outcome(**base, passed=passed, observed=round(share, 2), unexpected_count=entry.baris_karantina,
                            element_count=entry.baris_dibaca, samples=samples, periods=[period]))

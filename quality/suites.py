@@ -93,7 +93,7 @@ def build_checks(dataset: Dataset, settings: Settings) -> list[CheckDef]:
     if q.cakupan_periode:
         checks.append(CheckDef("cakupan_periode", "warn", "tidak ada periode yang hilang di antara periode pertama dan terakhir", kind="cakupan"))
     checks.append(CheckDef("tanpa_karantina", "warn", "tidak ada baris yang dikarantina pada berkas terakhir", kind="karantina_nol"))
-    checks.append(CheckDef("porsi_karantina", "error", f"baris dikarantina ≤ {q.max_karantina_persen:g}% per berkas", kind="karantina_batas"))
+    checks.append(CheckDef("porsi_karantina", "error", f"baris dikarantina ≤ {q.max_karantina_persen:g}% per berkas (diblokir bila ≥ {q.min_baris_blokir} baris)", kind="karantina_batas"))
     for check in checks:
         if not re.fullmatch(r"[A-Za-z0-9_]+", check.name):
             raise ValueError(f"{dataset.name}: check name '{check.name}' must be letters, digits and underscores")

@@ -70,13 +70,15 @@ class Expectation:
 class Quality:
     """Dataset-level gate settings; defaults apply when a declaration says nothing.
 
-    ``max_karantina_persen``: above this share of quarantined rows in a delivery the gate blocks
-    (any quarantined row at all is a warning). ``toleransi_jumlah_baris``: a period whose row count
+    ``max_karantina_persen``: above this share of quarantined rows in a delivery the gate blocks,
+    provided at least ``min_baris_blokir`` rows were quarantined (so one bad row in a two-row file
+    does not hold back the city's revenue marts); any quarantined row at all is a warning. ``toleransi_jumlah_baris``: a period whose row count
     differs from the previous period by more than this fraction is flagged (``severity_jumlah_baris``).
     ``cakupan_periode``: warn when a period between the first and the last is missing.
     """
 
     max_karantina_persen: float = 5.0
+    min_baris_blokir: int = 5
     toleransi_jumlah_baris: float = 0.5
     severity_jumlah_baris: str = "warn"
     cakupan_periode: bool = True
