@@ -201,8 +201,8 @@ def _dataset_check(con, bronze: str, dataset: Dataset, check: CheckDef, periods:
         if check.kind == "karantina_nol":
             passed = entry.baris_karantina == 0
         else:
-            q = dataset.quality
-            passed = share <= q.max_karantina_persen or entry.baris_karantina < q.min_baris_blokir
+            limits = dataset.quality
+            passed = share <= limits.max_karantina_persen or entry.baris_karantina < limits.min_baris_blokir
         samples = [f"{entry.berkas}: {rule} × {n}" for rule, n in entry.karantina_per_aturan.items()][:SAMPLES]
         out.append(Outcome(**base, passed=passed, observed=round(share, 2), unexpected_count=entry.baris_karantina,
                            element_count=entry.baris_dibaca, samples=samples, periods=[period]))
