@@ -6,6 +6,11 @@ UV_VERSION := 0.13.8
 TOOLS := .state/tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
+# The portal (CKAN 2.12) has its own virtualenv, shared by the demo and the test stacks.
+CKAN_VENV := $(TOOLS)/ckan-venv
+CKANEXT := catalog/ckanext-satudata
+PG_BIN := /usr/lib/postgresql/15/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PY := $(VENV)/bin/python
 SATUDATA := $(VENV)/bin/satudata
 export UV_PYTHON_DOWNLOADS := never
@@ -13,7 +18,7 @@ export UV_PYTHON := python3
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help install demo test test-unit ui down status bench clean
+.PHONY: help install system-packages demo test test-unit ui down status bench clean
 
 help:
 	@echo "make demo   - install, start the local stack, generate a city-year, run every asset"
@@ -30,7 +35,32 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	touch $@
 
-install: $(VENV)/.installed
+# CKAN in its own virtualenv (pinned by catalog/ckan-requirements.txt + ckan-constraints.txt),
+# with our extension installed editable so that a change to it needs only a stack restart.
+$(CKAN_VENV)/.installed: catalog/ckan-requirements.txt catalog/ckan-constraints.txt $(CKANEXT)/pyproject.toml | $(UV)
+	rm -rf $(CKAN_VENV)
+	$(UV) venv --quiet --python python3 $(CKAN_VENV)
+	$(UV) pip install --quiet --python $(CKAN_VENV)/bin/python -r catalog/ckan-requirements.txt
+	$(UV) pip install --quiet --python $(CKAN_VENV)/bin/python --no-deps -e $(CKANEXT)
+	touch $@
+
+# Services the local stack runs from the operating system: the PostgreSQL 15 server and Redis
+# (and libpq's pg_config, which building CKAN's psycopg2 needs). Installed only when missing;
+# Debian's postgresql-15 would create and start a default cluster, which is switched off first.
+system-packages:
+	@missing=""; \
+	[ -x $(PG_BIN)/postgres ] || missing="$$missing postgresql-15"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v pg_config >/dev/null 2>&1 || missing="$$missing libpq-dev"; \
+	if [ -n "$$missing" ]; then \
+		echo "memasang paket sistem:$$missing"; \
+		$(SUDO) mkdir -p /etc/postgresql-common/createcluster.d && \
+		echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.d/satudata.conf >/dev/null && \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+install: system-packages $(VENV)/.installed $(CKAN_VENV)/.installed
 
 demo: install
 	$(SATUDATA) demo

@@ -48,6 +48,12 @@ class Settings:
     datasets_dirs: tuple[Path, ...]
     reference_dir: Path
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    # The open-data portal (CKAN) and the services it needs in the local stack.
+    pg_port: int = 8432
+    redis_port: int = 8379
+    ckan_port: int = 5000
+    ckan_url: str = "http://127.0.0.1:5000"
+    ckan_api_token: str = field(default="", repr=False)
 
     @property
     def stack_env_file(self) -> Path:
@@ -65,6 +71,11 @@ class Settings:
     @property
     def dbt_target_path(self) -> Path:
         return self.home / "dbt"
+
+    @property
+    def ckan_venv(self) -> Path:
+        """CKAN's own virtualenv (``make install``), shared by the demo and test stacks."""
+        return Path(self.extra.get("SATUDATA_CKAN_VENV", PROJECT_ROOT / ".state" / "tools" / "ckan-venv"))
 
     @cached_property
     def s3_url(self) -> str:
@@ -89,10 +100,17 @@ class Settings:
                 "SATUDATA_BUCKET_LAKE": self.bucket_lake,
                 "SATUDATA_BUCKET_OPEN": self.bucket_open,
                 "DAGSTER_HOME": str(self.dagster_home),
+                "SATUDATA_PG_PORT": str(self.pg_port),
+                "SATUDATA_REDIS_PORT": str(self.redis_port),
+                "SATUDATA_CKAN_PORT": str(self.ckan_port),
+                "SATUDATA_CKAN_URL": self.ckan_url,
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
                 "DO_NOT_TRACK": "1",
             }
         )
+        # Only when known: an empty value would shadow the token that stack.env provides later.
+        if self.ckan_api_token:
+            env["SATUDATA_CKAN_API_TOKEN"] = self.ckan_api_token
         return env
 
 
@@ -102,6 +120,7 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
     home = Path(env.get("SATUDATA_HOME", PROJECT_ROOT / ".state")).resolve()
     merged = {**_read_env_file(home / "stack.env"), **env}
     s3_port = int(merged.get("SATUDATA_S3_PORT", "8333"))
+    ckan_port = int(merged.get("SATUDATA_CKAN_PORT", "5000"))
     dirs = merged.get("SATUDATA_DATASETS_DIRS", str(PROJECT_ROOT / "datasets"))
     return Settings(
         home=home,
@@ -116,5 +135,10 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         s3_port=s3_port,
         datasets_dirs=tuple(Path(p).resolve() for p in dirs.split(os.pathsep) if p),
         reference_dir=Path(merged.get("SATUDATA_REFERENCE_DIR", PROJECT_ROOT / "dbt_project" / "seeds")),
-        extra={k: v for k, v in merged.items() if k in ("SATUDATA_WAREHOUSE", "DAGSTER_HOME")},
+        extra={k: v for k, v in merged.items() if k in ("SATUDATA_WAREHOUSE", "DAGSTER_HOME", "SATUDATA_CKAN_VENV")},
+        pg_port=int(merged.get("SATUDATA_PG_PORT", "8432")),
+        redis_port=int(merged.get("SATUDATA_REDIS_PORT", "8379")),
+        ckan_port=ckan_port,
+        ckan_url=merged.get("SATUDATA_CKAN_URL", f"http://127.0.0.1:{ckan_port}").rstrip("/"),
+        ckan_api_token=merged.get("SATUDATA_CKAN_API_TOKEN", ""),
     )

@@ -267,7 +267,9 @@ class SeaweedS3(Service):
 
 def services(settings: Settings) -> list[Service]:
     """The services of the local stack, in start order."""
-    return [SeaweedS3(settings)]
+    from satudata.portal_services import CkanService, PostgresService, RedisService
+
+    return [SeaweedS3(settings), PostgresService(settings), RedisService(settings), CkanService(settings)]
 
 
 def up(settings: Settings | None = None) -> list[dict[str, object]]:
