@@ -319,6 +319,7 @@ class CkanService(Service):
             "ckan.views.default_views": "image_view",
             "scheming.dataset_schemas": "ckanext.satudata:schemas/dataset.yaml",
             "scheming.presets": "ckanext.scheming:presets.json",
+            "ckanext.dcat.rdf.profiles": "satudata euro_dcat_ap_3",
             "ckan.locale_default": "id",
             "ckan.locales_offered": "id en",
             "ckan.display_timezone": "Asia/Makassar",

@@ -422,3 +422,10 @@ def test_dcat_catalog_and_dataset_endpoints(settings, catalog):
     assert status == 200
     assert "<dct:title>Realisasi Pendapatan Asli Daerah Bulanan</dct:title>" in rdf
     assert "dcat:Distribution" in rdf
+
+    # Satu Data fields in the DCAT terms harvesters read: frequency, period covered, checksum.
+    status, ttl, _ = _get(settings.ckan_url + "/dataset/realisasi-pad-bulanan.ttl")
+    assert status == 200
+    assert re.search(r"dct:accrualPeriodicity <http://publications.europa.eu/resource/authority/frequency/MONTHLY>", ttl)
+    assert '"2025-01-01"^^xsd:date' in ttl and '"2025-12-31"^^xsd:date' in ttl
+    assert catalog["sha256"] in ttl and "checksumAlgorithm_sha256" in ttl
