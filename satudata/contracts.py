@@ -4,11 +4,24 @@ A declaration is a YAML file under a datasets directory (``datasets/<domain>/<da
 this repo; more directories via ``SATUDATA_DATASETS_DIRS``). This module only parses and validates
 declarations into plain dataclasses; the readers, rules and dbt-source generation that consume them
 live in ``ingest``.
+
+Two kinds of declaration share the format:
+
+- **record extracts** (tax systems) declare their ``columns`` and ``period`` one to one;
+- **statistical tables** (OPD spreadsheets, ``layout:``) declare how to read a messy sheet — header
+  rows with merged cells, the region column, the value columns (optionally one per year), the
+  total row — and the ``indicators`` it holds. Their columns are the fixed long shape
+  :data:`STATISTIC_COLUMNS`, so every such dataset lands in bronze the same way and one mart
+  (``fct_statistik_sektoral``) reads them all.
+
+Every declaration carries Satu Data metadata (``metadata:``, parsed into :class:`SatuDataMeta`);
+statistical tables must fill in the whole BPS MS-Ind set.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +35,16 @@ COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "nop", "npw
 FORMAT_TYPES = ("csv", "jsonl", "xlsx")
 GRAINS = ("day", "month", "year")
 PII_CLASSES = ("none", "taxpayer", "person")
+FREQUENCIES = ("harian", "mingguan", "bulanan", "triwulanan", "semesteran", "tahunan", "lima_tahunan")
+PRESENTATION_LEVELS = ("kota", "kecamatan", "kelurahan")
+REGION_LEVELS = ("kecamatan", "kelurahan")  # what a statistical table's rows can be
+REGION_CONTENTS = ("nama", "kode")
+YEAR_SLOT = "{tahun}"  # in a value column's header path: one column per year (wide years)
+DEFAULT_TOTAL_ROW = r"^(jumlah|total|kota\s+bau-?bau)\b"
+DEFAULT_WALIDATA = "Dinas Komunikasi dan Informatika Kota Baubau"
+DEFAULT_LICENSE = "CC-BY-4.0"
+VALUE_STATUSES = ("ada", "nihil", "tidak_tersedia", "dirahasiakan")
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 class ContractError(ValueError):
@@ -102,6 +125,115 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Produsen:
+    """The producing OPD (Produsen Data) and its CKAN organization slug (OPD acronym)."""
+
+    nama: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class SatuDataMeta:
+    """Satu Data / BPS MS-Ind metadata of a dataset (Perpres 39/2019 data standard)."""
+
+    judul: str = ""
+    nama_indikator: str = ""
+    konsep: str = ""
+    definisi: str = ""
+    interpretasi: str = ""
+    rumus: str = ""
+    satuan: str = ""
+    ukuran: str = ""
+    klasifikasi_penyajian: tuple[str, ...] = ()
+    frekuensi: str = ""
+    produsen: Produsen | None = None
+    walidata: str = DEFAULT_WALIDATA
+    topik: str = ""
+    tingkat_penyajian: tuple[str, ...] = ()
+    sumber: str = ""
+    lisensi: str = DEFAULT_LICENSE
+    publikasi: bool = False
+
+
+# Fields a statistical table must fill in (interpretasi and rumus are optional in MS-Ind).
+REQUIRED_STATISTIC_METADATA = (
+    "judul", "nama_indikator", "konsep", "definisi", "satuan", "ukuran", "klasifikasi_penyajian",
+    "frekuensi", "produsen", "walidata", "topik", "tingkat_penyajian", "sumber", "lisensi",
+)
+# Older declarations spell a few keys in English; both spellings are accepted.
+METADATA_ALIASES = {"title": "judul", "publish": "publikasi"}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator a statistical table holds (a dataset may hold several, e.g. schools and pupils)."""
+
+    code: str
+    name: str
+    unit: str
+    description: str = ""
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class ValueColumn:
+    """A value column of a sheet: its header path (top to bottom), indicator and breakdown.
+
+    ``header`` may hold :data:`YEAR_SLOT` once: then every column whose heading at that level is a
+    year matches, and the year is the row's period (wide year columns are unpivoted).
+    """
+
+    header: tuple[str, ...]
+    indicator: str
+    breakdown: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def year_level(self) -> int | None:
+        return self.header.index(YEAR_SLOT) if YEAR_SLOT in self.header else None
+
+    @property
+    def breakdown_text(self) -> str:
+        """Canonical text of the breakdown, e.g. ``jenis_kelamin=perempuan; jenjang=SD`` ('' if none)."""
+        return "; ".join(f"{k}={v}" for k, v in sorted(self.breakdown))
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """The column that names (or codes) the region of each row, and the level rows are at."""
+
+    header: tuple[str, ...]
+    level: str
+    content: str = "nama"
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """How to read a statistical table as OPD staff deliver it (XLSX sheet or CSV).
+
+    Rows above ``header_rows`` are the title block (searched for the period when ``period_title``
+    is set); merged header cells are filled from their top-left cell; ``skip_rows`` are dropped
+    (a units row such as ``(1) (2) (3)`` is dropped without being listed). A row whose region cell
+    matches ``total_row`` is the city total; a row naming a region above ``region.level`` (a
+    kecamatan in a kelurahan table) is a subtotal. Totals and subtotals are checked against the sum
+    of the rows they cover, with ``total_tolerance``, and never loaded as regions.
+    """
+
+    header_rows: tuple[int, ...]
+    region: RegionSpec
+    values: tuple[ValueColumn, ...]
+    period_title: str | None = None
+    period_filename: str | None = None
+    skip_rows: tuple[int, ...] = ()
+    total_row: str = DEFAULT_TOTAL_ROW
+    total_tolerance: float = 0.0
+
+    @property
+    def wide_years(self) -> bool:
+        return any(v.year_level is not None for v in self.values)
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A declared dataset. ``name`` is unique across all domains."""
 
@@ -116,6 +248,20 @@ class Dataset:
     row_rules: tuple[RowRule, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    satu_data: SatuDataMeta = field(default_factory=SatuDataMeta)
+    layout: SheetLayout | None = None
+    indicators: tuple[Indicator, ...] = ()
+
+    @property
+    def is_statistic(self) -> bool:
+        """A statistical table (OPD spreadsheet) loaded in the long shape."""
+        return self.layout is not None
+
+    def indicator(self, code: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.code == code:
+                return ind
+        raise KeyError(code)
     quality: Quality = field(default_factory=Quality)
 
     @property
@@ -147,6 +293,10 @@ def _fail(path: Path, message: str) -> ContractError:
 
 def parse_dataset(raw: dict[str, Any], path: Path) -> Dataset:
     """Validate one declaration; every problem names the file and the offending field."""
+    if not isinstance(raw, dict):
+        raise _fail(path, "a declaration must be a YAML mapping")
+    if "layout" in raw:
+        return _parse_statistic(raw, path)
     for required in ("dataset", "source", "domain", "format", "period", "columns"):
         if required not in raw:
             raise _fail(path, f"field '{required}' is missing")
@@ -194,6 +344,7 @@ def parse_dataset(raw: dict[str, Any], path: Path) -> Dataset:
         metadata=dict(raw.get("metadata", {})),
         path=path,
         quality=quality,
+        satu_data=parse_metadata(raw.get("metadata") or {}, path, strict=False),
     )
 
 
@@ -214,6 +365,208 @@ def _parse_quality(raw: dict[str, Any], path: Path) -> Quality:
         return Quality(**raw, expectations=tuple(expectations))
     except TypeError as exc:
         raise _fail(path, f"quality: {exc}") from None
+
+
+def parse_metadata(raw: dict[str, Any], path: Path, strict: bool) -> SatuDataMeta:
+    """The ``metadata:`` block as :class:`SatuDataMeta`.
+
+    ``strict`` (statistical tables) requires the whole MS-Ind set and rejects unknown keys; record
+    extracts keep their short form (title, produsen, topik, frekuensi, satuan, publish).
+    """
+    if not isinstance(raw, dict):
+        raise _fail(path, "metadata must be a mapping")
+    values = {METADATA_ALIASES.get(k, k): v for k, v in raw.items()}
+    known = set(SatuDataMeta.__dataclass_fields__)
+    if strict:
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise _fail(path, f"metadata: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        missing = [k for k in REQUIRED_STATISTIC_METADATA if values.get(k) in (None, "", [], {})]
+        if missing:
+            raise _fail(path, f"metadata: Satu Data field(s) {', '.join(missing)} missing (BPS MS-Ind)")
+    out: dict[str, Any] = {}
+    for key in known:
+        if key not in values or values[key] is None:
+            continue
+        value = values[key]
+        if key == "produsen":
+            value = _parse_produsen(value, path)
+        elif key in ("klasifikasi_penyajian", "tingkat_penyajian"):
+            value = tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+        elif key == "publikasi":
+            value = bool(value)
+        else:
+            value = " ".join(str(value).split())
+        out[key] = value
+    meta = SatuDataMeta(**out)
+    if meta.frekuensi and meta.frekuensi not in FREQUENCIES:
+        raise _fail(path, f"metadata.frekuensi '{meta.frekuensi}' is not one of {FREQUENCIES}")
+    bad_levels = [t for t in meta.tingkat_penyajian if t not in PRESENTATION_LEVELS]
+    if bad_levels:
+        raise _fail(path, f"metadata.tingkat_penyajian {bad_levels} not in {PRESENTATION_LEVELS}")
+    return meta
+
+
+def _parse_produsen(value: Any, path: Path) -> Produsen:
+    if isinstance(value, str):
+        # the short form of record extracts: "Bapenda" → slug "bapenda"
+        return Produsen(nama=value, slug=re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-"))
+    if not isinstance(value, dict) or not value.get("nama") or not value.get("slug"):
+        raise _fail(path, "metadata.produsen needs 'nama' (the OPD) and 'slug' (its CKAN organization, e.g. disdukcapil)")
+    slug = str(value["slug"])
+    if not SLUG_PATTERN.match(slug):
+        raise _fail(path, f"metadata.produsen.slug '{slug}' must be lower-case letters, digits, '-' or '_'")
+    return Produsen(nama=str(value["nama"]), slug=slug)
+
+
+def statistic_columns(layout: SheetLayout, indicators: tuple[Indicator, ...]) -> tuple[Column, ...]:
+    """The long shape every statistical table lands in (its bronze columns, in order)."""
+    return (
+        Column("dataset", "dataset", "string", "Nama dataset (deklarasi)", required=True),
+        Column("indikator", "indikator", "string", "Kode indikator (lihat daftar indikator dataset)", required=True,
+               values=tuple(i.code for i in indicators)),
+        Column("kode_wilayah", "kode_wilayah", "kode_wilayah",
+               "Kode wilayah Kemendagri (dicocokkan dari nama atau kode di lembar)", required=True),
+        Column("nama_wilayah", "nama_wilayah", "string", "Nama wilayah baku (Kepmendagri)", required=True),
+        Column("tingkat_wilayah", "tingkat_wilayah", "string", "Tingkat wilayah baris (kecamatan atau kelurahan)",
+               required=True, values=(layout.region.level,)),
+        Column("tahun", "tahun", "integer", "Tahun data", required=True, min=1900, max=2100),
+        Column("rincian", "rincian", "string",
+               "Rincian/klasifikasi nilai, mis. 'jenis_kelamin=perempuan; jenjang=SD' (kosong bila tidak ada)"),
+        Column("nilai", "nilai", "decimal", "Nilai indikator; kosong bila tidak tersedia atau dirahasiakan"),
+        Column("status_nilai", "status_nilai", "string",
+               "ada; nihil ('-' di lembar, nilai 0); tidak_tersedia (sel kosong atau '...'); dirahasiakan ('x')",
+               required=True, values=VALUE_STATUSES),
+        Column("satuan", "satuan", "string", "Satuan indikator", required=True),
+    )
+
+
+def _as_path(value: Any, path: Path, where: str) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items or any(v is None or str(v).strip() == "" for v in items):
+        raise _fail(path, f"{where}: a header path needs one or more non-empty headings")
+    return tuple(str(v).strip() for v in items)
+
+
+def _parse_statistic(raw: dict[str, Any], path: Path) -> Dataset:
+    """A statistical table declaration (``layout:``); its columns, period and key are generated."""
+    for required in ("dataset", "source", "domain", "format", "layout", "indicators", "metadata"):
+        if required not in raw:
+            raise _fail(path, f"field '{required}' is missing")
+    for generated in ("columns", "period", "key", "row_rules"):
+        if generated in raw:
+            raise _fail(path, f"'{generated}' is generated for a table layout; remove it")
+    fmt = dict(raw["format"])
+    if fmt.get("type") not in ("xlsx", "csv"):
+        raise _fail(path, "format.type of a table layout must be xlsx or csv")
+    try:
+        file_format = FileFormat(**fmt)
+    except TypeError as exc:
+        raise _fail(path, f"format: {exc}") from None
+
+    indicators = []
+    for i, spec in enumerate(raw["indicators"] or []):
+        spec = dict(spec)
+        if not spec.get("code") or not spec.get("name") or not spec.get("unit"):
+            raise _fail(path, f"indicators[{i}]: 'code', 'name' and 'unit' are required")
+        text = {k: " ".join(str(v).split()) for k, v in spec.items() if k in ("code", "name", "unit", "description")}
+        try:
+            indicators.append(Indicator(**{**spec, **text}))
+        except TypeError as exc:
+            raise _fail(path, f"indicators[{i}]: {exc}") from None
+    codes = [i.code for i in indicators]
+    if not codes or len(set(codes)) != len(codes):
+        raise _fail(path, "indicators: declare at least one, with unique codes")
+
+    lay = dict(raw["layout"])
+    known = {"header_rows", "skip_rows", "region", "period", "total_row", "total_tolerance", "values"}
+    unknown = sorted(set(lay) - known)
+    if unknown:
+        raise _fail(path, f"layout: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    header_rows = lay.get("header_rows")
+    if isinstance(header_rows, int):
+        header_rows = [header_rows]
+    if not header_rows or any(not isinstance(r, int) or r < 1 for r in header_rows):
+        raise _fail(path, "layout.header_rows: list the sheet row numbers (1-based) holding the column headings")
+    header_rows = sorted(header_rows)
+    if header_rows != list(range(header_rows[0], header_rows[-1] + 1)):
+        raise _fail(path, "layout.header_rows must be consecutive rows")
+    region_raw = dict(lay.get("region") or {})
+    if "column" not in region_raw:
+        raise _fail(path, "layout.region.column: name the header of the column holding region names or codes")
+    region = RegionSpec(
+        header=_as_path(region_raw["column"], path, "layout.region.column"),
+        level=str(region_raw.get("level", "")),
+        content=str(region_raw.get("content", "nama")),
+    )
+    if region.level not in REGION_LEVELS:
+        raise _fail(path, f"layout.region.level must be one of {REGION_LEVELS}")
+    if region.content not in REGION_CONTENTS:
+        raise _fail(path, f"layout.region.content must be one of {REGION_CONTENTS}")
+    values = []
+    for i, spec in enumerate(lay.get("values") or []):
+        spec = dict(spec)
+        where = f"layout.values[{i}]"
+        if "column" not in spec or "indicator" not in spec:
+            raise _fail(path, f"{where}: 'column' (header path) and 'indicator' are required")
+        if spec["indicator"] not in codes:
+            raise _fail(path, f"{where}: indicator '{spec['indicator']}' is not in indicators ({', '.join(codes)})")
+        header = _as_path(spec["column"], path, where)
+        if header.count(YEAR_SLOT) > 1:
+            raise _fail(path, f"{where}: {YEAR_SLOT} may appear once in a header path")
+        breakdown = spec.get("breakdown") or {}
+        if not isinstance(breakdown, dict):
+            raise _fail(path, f"{where}: breakdown must be a mapping, e.g. {{jenis_kelamin: perempuan}}")
+        for k, v in breakdown.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", str(k)) or any(c in str(v) for c in ";="):
+                raise _fail(path, f"{where}: breakdown key '{k}' must be snake_case and values free of ';' and '='")
+        values.append(ValueColumn(header, str(spec["indicator"]), tuple((str(k), str(v)) for k, v in breakdown.items())))
+    if not values:
+        raise _fail(path, "layout.values: declare at least one value column")
+    period = dict(lay.get("period") or {})
+    unknown = sorted(set(period) - {"title", "filename"})
+    if unknown:
+        raise _fail(path, f"layout.period: unknown field(s) {', '.join(unknown)}; use title or filename")
+    layout = SheetLayout(
+        header_rows=tuple(header_rows),
+        region=region,
+        values=tuple(values),
+        period_title=period.get("title"),
+        period_filename=period.get("filename"),
+        skip_rows=tuple(int(r) for r in lay.get("skip_rows") or ()),
+        total_row=str(lay.get("total_row", DEFAULT_TOTAL_ROW)),
+        total_tolerance=float(lay.get("total_tolerance", 0.0)),
+    )
+    for name, pattern in (("period.title", layout.period_title), ("period.filename", layout.period_filename),
+                          ("total_row", layout.total_row)):
+        if pattern is None:
+            continue
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise _fail(path, f"layout.{name}: not a valid regular expression ({exc})") from None
+        if name.startswith("period") and compiled.groups != 1:
+            raise _fail(path, f"layout.{name}: the expression needs exactly one group capturing the year")
+    if not layout.wide_years and not (layout.period_title or layout.period_filename):
+        raise _fail(path, "layout: say where the year is: period.title / period.filename (a regex with one group), "
+                          f"or {YEAR_SLOT} in the value columns' headers")
+    return Dataset(
+        name=str(raw["dataset"]),
+        source=str(raw["source"]),
+        domain=str(raw["domain"]),
+        description=" ".join(str(raw.get("description", "")).split()),
+        format=file_format,
+        period=Period(column="tahun", grain="year"),
+        columns=statistic_columns(layout, tuple(indicators)),
+        key=("indikator", "kode_wilayah", "tahun", "rincian"),
+        row_rules=(),
+        metadata=dict(raw["metadata"]),
+        path=path,
+        quality=_parse_quality(dict(raw.get("quality", {})), path),
+        satu_data=parse_metadata(raw["metadata"], path, strict=True),
+        layout=layout,
+        indicators=tuple(indicators),
+    )
 
 
 @lru_cache(maxsize=8)
