@@ -77,6 +77,12 @@ def load_delivery(settings: Settings, dataset: Dataset, landing_key: str, known_
 
 
 def _load(settings: Settings, dataset: Dataset, landing_key: str, local: Path, work: Path, entry: ledger.LedgerEntry) -> None:
+    if dataset.is_statistic:
+        # OPD tables unpivot to long rows, check totals and may hold several years (ingest.statistik).
+        from ingest.statistik import load_table
+
+        load_table(settings, dataset, landing_key, local, work, entry)
+        return
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
     malformed: list[MalformedRow] = []

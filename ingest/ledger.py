@@ -3,7 +3,9 @@
 One JSON object per landing object, at ``ledger/<landing key>.json``, so that "which deliveries are
 still pending" is a comparison of two key listings and the ledger is queryable with DuckDB
 (``read_json('s3://lake/ledger/**/*.json')``). Accounting: for a loaded file
-``baris_dibaca = baris_dimuat + baris_karantina``.
+``baris_dibaca = baris_dimuat + baris_karantina``. Statistical tables also report ``baris_agregat``:
+cells of total and subtotal rows that matched the sum of their regions, checked and deliberately
+not loaded (a total that does not match is quarantined and counted as read).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class LedgerEntry:
     baris_dibaca: int = 0
     baris_dimuat: int = 0
     baris_karantina: int = 0
+    baris_agregat: int = 0
     karantina_per_aturan: dict[str, int] = field(default_factory=dict)
     periode: str | None = None
     objek_bronze: str | None = None
