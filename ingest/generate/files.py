@@ -67,18 +67,21 @@ def write_jsonl(path: Path, frames: Iterable[pl.DataFrame]) -> int:
     return rows
 
 
-def xlsx_bytes(sheet: str, rows: Iterable[Sequence[object]], stamp: datetime) -> bytes:
+def xlsx_bytes(sheet: str, rows: Iterable[Sequence[object]], stamp: datetime, merges: Sequence[str] = ()) -> bytes:
     """An XLSX workbook with one sheet, reproducible to the byte.
 
     openpyxl's ``save`` stamps the current time into ``docProps/core.xml`` and every zip entry, so
     the workbook is written through ``ExcelWriter`` (which keeps our document properties) and the
-    archive is then re-packed with ``stamp`` as every entry's time.
+    archive is then re-packed with ``stamp`` as every entry's time. ``merges`` are cell ranges such
+    as ``"C6:D6"`` merged after the rows are written (as OPD staff merge headings and totals).
     """
     workbook = Workbook()
     worksheet = workbook.active
     worksheet.title = sheet
     for row in rows:
         worksheet.append(list(row))
+    for cells in merges:
+        worksheet.merge_cells(cells)
     workbook.properties.created = stamp
     workbook.properties.modified = stamp
     buffer = io.BytesIO()

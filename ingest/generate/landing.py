@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest.generate.files import GeneratedFile
+from ingest.generate.opd import generate_opd
 from ingest.generate.tax import generate_tax, scale_for_rows
 from satudata import objectstore
 from satudata.settings import Settings
@@ -31,6 +32,8 @@ def generate_to_landing(
 ) -> list[GeneratedFile]:
     """Generate a city-year into a scratch folder, then upload every file to ``landing``.
 
+    The year's tax extracts (Bapenda) and the OPD sectoral statistics (``opd/…``) are delivered
+    together; ``scale`` and ``rows`` apply to the tax extracts (OPD tables are one row per region).
     ``rows`` (payment/receipt rows wanted) overrides ``scale``. Files are put under their
     ``<source>/<dataset>/<delivery date>/<file>`` keys; an existing key is overwritten with the
     same bytes (generation is deterministic), so running this twice delivers nothing new.
@@ -41,6 +44,8 @@ def generate_to_landing(
         out = Path(tmp)
         files = generate_tax(out, year=year, scale=scale, seed=seed, defect_rate=defect_rate,
                              bad_files=bad_files, progress=progress)
+        files += generate_opd(out, year=year, seed=seed, defect_rate=defect_rate, bad_files=bad_files,
+                              progress=progress)
         for f in files:
             path = out / f.key
             objectstore.upload_file(settings, settings.bucket_landing, f.key, path,
