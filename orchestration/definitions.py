@@ -6,6 +6,7 @@ from dagster import AssetSelection, Definitions, define_asset_job
 
 from orchestration.core.definitions import defs as core_defs
 from orchestration.dbt import dbt_cli_resource
+from orchestration.opd.definitions import defs as opd_defs
 from orchestration.pajak.definitions import defs as pajak_defs
 from orchestration.resources import SatuDataResource
 
@@ -18,6 +19,7 @@ satudata_lengkap = define_asset_job(
 defs = Definitions.merge(
     core_defs,
     pajak_defs,
+    opd_defs,
     Definitions(
         jobs=[satudata_lengkap],
         resources={"satudata": SatuDataResource(), "dbt": dbt_cli_resource()},

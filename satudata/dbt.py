@@ -7,6 +7,7 @@ The manifest is rebuilt only when a model, seed, macro or declaration changed.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from satudata.settings import PROJECT_ROOT, Settings
 
 DBT_DIR = PROJECT_ROOT / "dbt_project"
 SOURCES_FILE = DBT_DIR / "models" / "staging" / "_sources_generated.yml"
+MACROS_FILE = DBT_DIR / "macros" / "_statistik_generated.sql"
 MANIFEST = DBT_DIR / "target" / "manifest.json"
 
 LINEAGE_DOCS = {
@@ -68,6 +70,7 @@ def sources_yaml(settings: Settings) -> str:
             )
         sources.append({"name": source, "description": f"Bronze dari sistem {source} (dibangkitkan dari deklarasi dataset)", "tables": tables})
     sources.append(_audit_source(settings))
+    sources.append(_metadata_source(settings))
     header = "# GENERATED from datasets/*.yaml by satudata.dbt — do not edit by hand.\n"
     return header + yaml.safe_dump({"version": 2, "sources": sources}, allow_unicode=True, sort_keys=False)
 
@@ -100,6 +103,49 @@ def _audit_source(settings: Settings) -> dict[str, object]:
     }
 
 
+METADATA_ASSET_KEY = ["metadata", "dataset"]
+METADATA_PARQUET = "metadata/dataset.parquet"
+
+
+def _metadata_source(settings: Settings) -> dict[str, object]:
+    """Satu Data metadata of every declared dataset, written to the lake by ``ingest.metadata``."""
+    return {
+        "name": "metadata",
+        "description": "Metadata Satu Data setiap dataset yang dideklarasikan (ditulis dari deklarasi)",
+        "tables": [
+            {
+                "name": "dataset",
+                "description": "Satu baris per dataset yang dideklarasikan, dengan metadata MS-Ind dan daftar indikatornya",
+                "meta": {
+                    "external_location": f"read_parquet('{settings.lake_uri(METADATA_PARQUET)}')",
+                    "dagster": {"asset_key": METADATA_ASSET_KEY},
+                    "domain": "opd",
+                },
+            }
+        ],
+    }
+
+
+def statistic_macros(settings: Settings) -> str:
+    """A dbt macro listing every statistical table (source, name, bronze glob), from the declarations.
+
+    ``stg_opd__statistik`` unions them, so a newly declared OPD dataset reaches the long mart with
+    no SQL change; the list is generated because dbt must see each ``source()`` when it parses.
+    """
+    tables = [
+        {"source": d.source, "name": d.name, "glob": settings.lake_uri(f"{d.bronze_prefix}*/*.parquet")}
+        for d in load_datasets(settings)
+        if d.is_statistic
+    ]
+    body = json.dumps(tables, ensure_ascii=False, indent=1)
+    return (
+        "{# GENERATED from datasets/*.yaml by satudata.dbt — do not edit by hand. #}\n"
+        "{% macro satudata_tabel_statistik() %}\n"
+        f"{{{{ return({body}) }}}}\n"
+        "{% endmacro %}\n"
+    )
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     env = settings.env_for_children()
     env["SATUDATA_HTTPFS_EXTENSION"] = str(httpfs_extension_path())
@@ -119,9 +165,9 @@ def _inputs_mtime() -> float:
 
 def prepare(settings: Settings) -> Path:
     """Write the generated sources and (re)parse the project if anything changed; return the manifest."""
-    text = sources_yaml(settings)
-    if not SOURCES_FILE.exists() or SOURCES_FILE.read_text() != text:
-        SOURCES_FILE.write_text(text)
+    for path, text in ((SOURCES_FILE, sources_yaml(settings)), (MACROS_FILE, statistic_macros(settings))):
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
     if not MANIFEST.exists() or MANIFEST.stat().st_mtime < _inputs_mtime():
         run(settings, ["parse", "--quiet"])
     return MANIFEST

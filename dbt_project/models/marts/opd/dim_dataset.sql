@@ -1,0 +1,33 @@
+-- Every declared dataset with its Satu Data metadata (BPS MS-Ind fields), one row per dataset.
+-- Generated from the declarations, so a new declaration appears here on the next run.
+select
+    dataset,
+    judul,
+    deskripsi,
+    domain,
+    jenis,
+    nama_indikator,
+    konsep,
+    definisi,
+    interpretasi,
+    rumus,
+    satuan,
+    ukuran,
+    klasifikasi_penyajian,
+    frekuensi,
+    produsen_nama,
+    produsen_slug,
+    walidata,
+    topik,
+    tingkat_penyajian,
+    sumber_data,
+    lisensi,
+    publikasi,
+    len(indikator) as jumlah_indikator,
+    indikator,
+    kolom,
+    sumber_sistem,
+    prefiks_landing,
+    lokasi_bronze,
+    berkas_deklarasi
+from {{ ref('stg_metadata__dataset') }}
