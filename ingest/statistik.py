@@ -284,11 +284,11 @@ FROM gagal
 
 def match_regions(settings: Settings, names: list[str | None], level: str = "kelurahan") -> list[tuple]:
     """(name, kode, nama, tingkat) for each name, matched as a table at ``level`` would (for tests and tools)."""
-    from satudata.contracts import Column, Dataset, FileFormat, Period, RegionSpec, SheetLayout, ValueColumn
+    from satudata.contracts import Column, Dataset, FileFormat, Indicator, Period, RegionSpec, SheetLayout, ValueColumn
 
     layout = SheetLayout((1,), RegionSpec(("Wilayah",), level), (ValueColumn(("Nilai",), "x"),), period_title="(\\d{4})")
     dataset = Dataset("uji", "uji", "uji", "", FileFormat("csv"), Period("tahun", "year"),
-                      (Column("nilai", "nilai", "decimal"),), layout=layout)
+                      (Column("nilai", "nilai", "decimal"),), layout=layout, indicators=(Indicator("x", "x", "unit"),))
     import pyarrow as pa
 
     n = len(names)
@@ -371,3 +371,14 @@ def load_table(settings: Settings, dataset: Dataset, landing_key: str, local: Pa
         objectstore.upload_file(settings, settings.bucket_lake, entry.objek_karantina, quarantine_path,
                                 "application/vnd.apache.parquet")
     con.close()
+
+
+def parse_values(values: list[str | None], decimal: str = ",") -> list[tuple]:
+    """(nilai, status_nilai) for each cell text, exactly as the ingest query parses them."""
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    con.register("sel", pa.table({"nilai": pa.array(values, pa.string()), "i": pa.array(range(len(values)))}))
+    sql = (f"SELECT CASE {value_status('nilai')} WHEN 'nihil' THEN 0::DECIMAL(18,4) WHEN 'ada' THEN "
+           f"{number_value('nilai', decimal)} END, {value_status('nilai')} FROM sel ORDER BY i")
+    return con.execute(sql).fetchall()
