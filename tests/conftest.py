@@ -47,3 +47,14 @@ def stack_settings() -> Iterator["Settings"]:  # noqa: F821 - imported lazily
     ensure_dagster_home(settings)
     yield settings
     stack.down(settings)
+
+
+@pytest.fixture(scope="session")
+def tax_city(stack_settings) -> dict:
+    """A small generated city-year of tax extracts, loaded once by the full job for the session."""
+    from ingest.generate.landing import generate_to_landing
+    from satudata.runner import run_job
+
+    files = generate_to_landing(stack_settings, scale=0.05, seed=7, defect_rate=0.01, bad_files=True)
+    result = run_job(stack_settings, "satudata_lengkap")
+    return {"settings": stack_settings, "files": files, "result": result}

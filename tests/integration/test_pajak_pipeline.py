@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner
 
 from ingest import ledger
-from ingest.generate.landing import generate_to_landing
 from satudata import objectstore, warehouse
 from satudata.cli import main
 from satudata.contracts import get_dataset, load_datasets
@@ -35,12 +34,10 @@ select sum(x) from (
 
 
 @pytest.fixture(scope="module")
-def city(stack_settings):
-    files = generate_to_landing(stack_settings, scale=0.05, seed=7, defect_rate=0.01, bad_files=True)
-    result = run_job(stack_settings, "satudata_lengkap")
+def city(tax_city):
     # generate_to_landing also delivers the OPD tables (tested in test_opd_pipeline); this module checks the revenue extracts
-    pajak = {d.name for d in load_datasets(stack_settings, "pajak")}
-    return {"settings": stack_settings, "files": [f for f in files if f.dataset in pajak], "result": result}
+    pajak = {d.name for d in load_datasets(tax_city["settings"], "pajak")}
+    return {**tax_city, "files": [f for f in tax_city["files"] if f.dataset in pajak]}
 
 
 def _entries(settings) -> dict[str, ledger.LedgerEntry]:
