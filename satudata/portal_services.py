@@ -274,6 +274,10 @@ class RedisService(Service):
 
 
 # --------------------------------------------------------------------------- CKAN
+# The portal is on loopback: never send its requests through an HTTP proxy from the environment.
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class CkanService(Service):
     """CKAN 2.12 (gunicorn) with the Satu Data schema, DCAT and the PostgreSQL search backend."""
 
@@ -368,7 +372,7 @@ class CkanService(Service):
         if token:
             request.add_header("Authorization", token)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with _LOOPBACK.open(request, timeout=10) as response:
                 return response.status, json.load(response)
         except urllib.error.HTTPError as exc:
             try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import ckanapi
 import pytest
+import requests
 
 from satudata import stack
 from satudata.settings import get_settings
@@ -52,14 +53,20 @@ def settings(stack_settings):
     return resolved
 
 
+def _client(url: str, token: str | None = None) -> ckanapi.RemoteCKAN:
+    session = requests.Session()
+    session.trust_env = False  # loopback: no proxy from the environment
+    return ckanapi.RemoteCKAN(url, apikey=token, session=session)
+
+
 @pytest.fixture(scope="module")
 def admin(settings):
-    return ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token)
+    return _client(settings.ckan_url, settings.ckan_api_token)
 
 
 @pytest.fixture(scope="module")
 def anon(settings):
-    return ckanapi.RemoteCKAN(settings.ckan_url)
+    return _client(settings.ckan_url)
 
 
 @pytest.fixture(scope="module")
@@ -136,11 +143,13 @@ def _names(result):
 def _get(url: str):
     """(status, body, headers); headers look up names case-insensitively."""
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with _OPENER.open(url, timeout=30) as response:
             return response.status, response.read().decode("utf-8", "replace"), response.headers
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace"), exc.headers
 
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 PUBLIC = {"realisasi-pad-bulanan", "tunggakan-pbb", "kunjungan-puskesmas"}
 
@@ -310,7 +319,7 @@ def test_private_dataset_visibility_is_enforced(anon, admin, settings, catalog):
     # A logged-in user outside the organization does not see it; as a member of dinkes they do.
     admin.action.user_create(name="warga", email="warga@example.org", password="kata-sandi-warga-2025")
     token = admin.action.api_token_create(user="warga", name="uji")["token"]
-    warga = ckanapi.RemoteCKAN(settings.ckan_url, apikey=token)
+    warga = _client(settings.ckan_url, token)
     assert "imunisasi-dasar-rinci" not in _names(warga.action.package_search(include_private=True, rows=50))
     admin.action.organization_member_create(id="dinkes", username="warga", role="member")
     seen = warga.action.package_search(include_private=True, rows=50)
@@ -402,7 +411,7 @@ def test_public_pages_work_without_solr(settings, catalog):
 def test_resource_download_returns_the_uploaded_file(settings, catalog):
     upload = catalog["upload"]
     assert upload["url"].startswith(settings.ckan_url)
-    with urllib.request.urlopen(upload["url"], timeout=30) as response:
+    with _OPENER.open(upload["url"], timeout=30) as response:
         body = response.read()
     assert body.decode() == CSV_BODY
     assert hashlib.sha256(body).hexdigest() == catalog["sha256"]
