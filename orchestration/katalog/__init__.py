@@ -1,0 +1,1 @@
+"""Catalog domain: open exports and the CKAN portal."""
