@@ -44,6 +44,7 @@ def stack_settings() -> Iterator["Settings"]:  # noqa: F821 - imported lazily
     shutil.rmtree(TEST_HOME, ignore_errors=True)
     settings = stack.ensure_credentials(get_settings())
     stack.up(settings)
+    settings = get_settings()  # `up` recorded the portal's API token in stack.env
     ensure_dagster_home(settings)
     yield settings
     stack.down(settings)
