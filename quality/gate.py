@@ -18,6 +18,7 @@ from typing import Any
 from ingest import ledger
 from ingest.bronze import bronze_key
 from ingest.rules import q
+from quality import freshness
 from quality.suites import LINEAGE, CheckDef, build_checks
 from satudata import objectstore
 from satudata.contracts import Dataset
@@ -189,6 +190,14 @@ def _dataset_check(con, bronze: str, dataset: Dataset, check: CheckDef, periods:
                                samples=[f"{period}: {counts.get(period, 0)} baris; {earlier[-1]}: {previous} baris"],
                                periods=[period]))
         return out
+    if check.kind == "kesegaran":
+        state = freshness.assess(all_periods[-1] if all_periods else None, dataset.period.grain,
+                                 dt.date.today(), dataset.quality.tenggat_hari)
+        text = (f"terlambat {state.days_late} hari: periode {state.latest_due} jatuh tempo {state.due_date}, "
+                f"terbaru yang ada {state.latest_loaded or '-'}") if state.overdue else f"terbaru {state.latest_loaded}"
+        return [Outcome(**base, passed=not state.overdue, observed={"terlambat_hari": state.days_late,
+                        "periode_terbaru": state.latest_loaded, "periode_jatuh_tempo": state.latest_due},
+                        samples=[text], periods=periods)]
     if check.kind == "cakupan":
         missing = _missing_periods(all_periods, dataset.period.grain)
         return [Outcome(**base, passed=not missing, observed=len(missing), samples=missing[:SAMPLES], periods=periods)]

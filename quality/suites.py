@@ -92,6 +92,7 @@ def build_checks(dataset: Dataset, settings: Settings) -> list[CheckDef]:
                            f"jumlah baris paling banyak ×{1 + q.toleransi_jumlah_baris:g} atau ÷{1 + q.toleransi_jumlah_baris:g} dari periode sebelumnya", kind="jumlah_baris"))
     if q.cakupan_periode:
         checks.append(CheckDef("cakupan_periode", "warn", "tidak ada periode yang hilang di antara periode pertama dan terakhir", kind="cakupan"))
+    checks.append(CheckDef("kesegaran", "warn", f"periode terbaru sudah diterima sesuai frekuensi ({dataset.period.grain})", kind="kesegaran"))
     checks.append(CheckDef("tanpa_karantina", "warn", "tidak ada baris yang dikarantina pada berkas terakhir", kind="karantina_nol"))
     checks.append(CheckDef("porsi_karantina", "error", f"baris dikarantina ≤ {q.max_karantina_persen:g}% per berkas (diblokir bila ≥ {q.min_baris_blokir} baris)", kind="karantina_batas"))
     for check in checks:

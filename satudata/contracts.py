@@ -98,6 +98,8 @@ class Quality:
     does not hold back the city's revenue marts); any quarantined row at all is a warning. ``toleransi_jumlah_baris``: a period whose row count
     differs from the previous period by more than this fraction is flagged (``severity_jumlah_baris``).
     ``cakupan_periode``: warn when a period between the first and the last is missing.
+    ``tenggat_hari``: days after a period ends by which its delivery is due (freshness); the default
+    follows the period grain (see ``quality.freshness``).
     """
 
     max_karantina_persen: float = 5.0
@@ -105,6 +107,7 @@ class Quality:
     toleransi_jumlah_baris: float = 0.5
     severity_jumlah_baris: str = "warn"
     cakupan_periode: bool = True
+    tenggat_hari: int | None = None
     expectations: tuple[Expectation, ...] = ()
 
 
