@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job
 
 from orchestration.core.definitions import defs as core_defs
+from orchestration.alerts import peringatan_pemeriksaan_gagal, peringatan_run_gagal
 from orchestration.dbt import dbt_cli_resource
 from orchestration.katalog.definitions import defs as katalog_defs
 from orchestration.opd.definitions import defs as opd_defs
@@ -24,6 +25,7 @@ defs = Definitions.merge(
     katalog_defs,
     Definitions(
         jobs=[satudata_lengkap],
+        sensors=[peringatan_run_gagal, peringatan_pemeriksaan_gagal],
         resources={"satudata": SatuDataResource(), "dbt": dbt_cli_resource()},
     ),
 )

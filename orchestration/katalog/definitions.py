@@ -13,6 +13,7 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
+    ScheduleDefinition,
     asset,
     define_asset_job,
 )
@@ -71,4 +72,12 @@ terbitkan_ke_portal = define_asset_job(
     description="Terbitkan ke portal: ekspor mart terbuka dan perbarui dataset CKAN yang berubah.",
 )
 
-defs = Definitions(assets=[portal_ckan], jobs=[terbitkan_ke_portal])
+terbit_harian = ScheduleDefinition(
+    name="terbit_harian",
+    job=terbitkan_ke_portal,
+    cron_schedule="0 7 * * *",
+    execution_timezone="Asia/Makassar",
+    description="Setiap hari pukul 07.00 WITA: portal mengikuti mart terbuka terbaru (tanpa perubahan = tanpa tulis).",
+)
+
+defs = Definitions(assets=[portal_ckan], jobs=[terbitkan_ke_portal], schedules=[terbit_harian])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
 
 from orchestration.bronze import bronze_asset, landing_spec
 from orchestration.dbt import domain_dbt_assets
@@ -19,8 +19,17 @@ muat_data_pajak = define_asset_job(
     description="Muat data pajak dan retribusi: berkas baru di landing → bronze → mart PAD → warehouse analis.",
 )
 
+tutup_buku_pajak_bulanan = ScheduleDefinition(
+    name="tutup_buku_pajak_bulanan",
+    job=muat_data_pajak,
+    cron_schedule="0 6 6 * *",
+    execution_timezone="Asia/Makassar",
+    description="Tutup buku bulanan: tanggal 6 pukul 06.00 WITA, setelah ekspor bulan lalu dari sistem pajak tiba.",
+)
+
 defs = Definitions(
     assets=[landing_spec(d) for d in datasets] + [bronze_asset(d) for d in datasets] + [domain_dbt_assets(DOMAIN)],
     jobs=[muat_data_pajak],
+    schedules=[tutup_buku_pajak_bulanan],
     sensors=[landing_sensor(DOMAIN, datasets, muat_data_pajak.name)],
 )
