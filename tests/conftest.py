@@ -16,12 +16,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Overridable so that two suites (e.g. two developers' work trees on one machine) never collide.
+# Defaults sit below Linux's ephemeral port range (32768+) even for SeaweedFS's port+10000 gRPC
+# listeners, so a client socket in TIME_WAIT can never keep the test stack from starting.
 TEST_HOME = Path(os.environ.get("SATUDATA_TEST_HOME", ROOT / ".state" / "test"))
 os.environ["SATUDATA_HOME"] = str(TEST_HOME)
-os.environ["SATUDATA_S3_PORT"] = os.environ.get("SATUDATA_TEST_S3_PORT", "28333")
-os.environ["SATUDATA_PG_PORT"] = os.environ.get("SATUDATA_TEST_PG_PORT", "28432")
-os.environ["SATUDATA_REDIS_PORT"] = os.environ.get("SATUDATA_TEST_REDIS_PORT", "28379")
-os.environ["SATUDATA_CKAN_PORT"] = os.environ.get("SATUDATA_TEST_CKAN_PORT", "28500")
+os.environ["SATUDATA_S3_PORT"] = os.environ.get("SATUDATA_TEST_S3_PORT", "19333")
+os.environ["SATUDATA_PG_PORT"] = os.environ.get("SATUDATA_TEST_PG_PORT", "19432")
+os.environ["SATUDATA_REDIS_PORT"] = os.environ.get("SATUDATA_TEST_REDIS_PORT", "19379")
+os.environ["SATUDATA_CKAN_PORT"] = os.environ.get("SATUDATA_TEST_CKAN_PORT", "19500")
 os.environ.pop("SATUDATA_CKAN_URL", None)
 os.environ.pop("SATUDATA_CKAN_API_TOKEN", None)
 os.environ.pop("SATUDATA_S3_ENDPOINT", None)
