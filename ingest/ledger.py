@@ -43,6 +43,9 @@ class LedgerEntry:
     objek_karantina: str | None = None
     pesan: str | None = None
     duplikat_dari: str | None = None
+    # FHIR deliveries (ingest.fhir): rows loaded per resource type, and unknown types skipped (not read).
+    dimuat_per_tipe: dict[str, int] = field(default_factory=dict)
+    dilewati_per_tipe: dict[str, int] = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:

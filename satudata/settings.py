@@ -54,6 +54,8 @@ class Settings:
     ckan_port: int = 5000
     ckan_url: str = "http://127.0.0.1:5000"
     ckan_api_token: str = field(default="", repr=False)
+    # Key of the HMAC pseudonyms of person identifiers in health data (ingest.pseudonym).
+    pseudonym_key: str = field(default="", repr=False)
 
     @property
     def stack_env_file(self) -> Path:
@@ -111,6 +113,8 @@ class Settings:
         # Only when known: an empty value would shadow the token that stack.env provides later.
         if self.ckan_api_token:
             env["SATUDATA_CKAN_API_TOKEN"] = self.ckan_api_token
+        if self.pseudonym_key:
+            env["SATUDATA_PSEUDONYM_KEY"] = self.pseudonym_key
         return env
 
 
@@ -141,4 +145,5 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         ckan_port=ckan_port,
         ckan_url=merged.get("SATUDATA_CKAN_URL", f"http://127.0.0.1:{ckan_port}").rstrip("/"),
         ckan_api_token=merged.get("SATUDATA_CKAN_API_TOKEN", ""),
+        pseudonym_key=merged.get("SATUDATA_PSEUDONYM_KEY", ""),
     )

@@ -68,6 +68,12 @@ def ensure_credentials(settings: Settings) -> Settings:
         ]
         env_file.write_text(existing + "\n".join(lines) + "\n")
         env_file.chmod(0o600)
+        existing = env_file.read_text()
+    if "SATUDATA_PSEUDONYM_KEY" not in existing:
+        # The HMAC key of health pseudonyms (ingest.pseudonym); losing it breaks links across deliveries.
+        with env_file.open("a") as fh:
+            fh.write(f"SATUDATA_PSEUDONYM_KEY={secrets.token_hex(32)}\n")
+        env_file.chmod(0o600)
     return get_settings({**os.environ, "SATUDATA_HOME": str(settings.home)})
 
 
