@@ -26,7 +26,8 @@ def test_services_start_in_order_with_configured_ports(tmp_path):
     assert CkanService(settings).url() == "http://127.0.0.1:18500"
 
 
-def test_defaults_and_token_from_stack_env(tmp_path):
+def test_defaults_and_token_from_stack_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("SATUDATA_CKAN_API_TOKEN", raising=False)
     (tmp_path / "stack.env").write_text("SATUDATA_CKAN_API_TOKEN=tok-123\n")
     settings = _settings(tmp_path)
     assert (settings.pg_port, settings.redis_port, settings.ckan_port) == (8432, 8379, 5000)
