@@ -85,6 +85,11 @@ def _load(settings: Settings, dataset: Dataset, landing_key: str, local: Path, w
         return
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
+    person_data = any(c.pii == "person" for c in dataset.columns)
+    if any(c.pseudonym for c in dataset.columns):
+        from ingest.pseudonym import register_duckdb
+
+        register_duckdb(con, settings)
     malformed: list[MalformedRow] = []
     typed_path = work / "typed.parquet"
     raw_names = [c.source for c in dataset.columns]
@@ -150,6 +155,11 @@ def _load(settings: Settings, dataset: Dataset, landing_key: str, local: Path, w
         SELECT _baris, {off_period}, {raw_cols}, NULL::VARCHAR AS _teks_asli, {lineage}
         FROM {typed} WHERE NOT _ditolak AND periode IS DISTINCT FROM {_sql_str(period)}
     """
+    if malformed and person_data:
+        # A row that could not be split may hold a NIK or a name: quarantine keeps only its size.
+        from ingest.pseudonym import redact
+
+        malformed = [MalformedRow(m.line, m.reason, redact(m.text)) for m in malformed]
     if malformed:
         bad = pa.table(
             {

@@ -89,3 +89,12 @@ def redact(value: str | None) -> str | None:
     if value is None:
         return None
     return f"<disamarkan: {len(str(value))} karakter>"
+
+
+def register_duckdb(con, settings: Settings) -> None:
+    """Register ``pseudonim(kind, value)`` on a DuckDB connection (used by declared ``pseudonym:`` columns)."""
+    import duckdb
+
+    pseudo = from_settings(settings)
+    con.create_function("pseudonim", pseudo, [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+                        duckdb.sqltype("VARCHAR"), null_handling="special", side_effects=False)

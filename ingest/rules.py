@@ -35,6 +35,7 @@ TYPE_LABELS = {
 }
 NPWPD_PATTERN = r"[PB]\.[0-9]\.[0-9]{7}\.[0-9]{2}\.[0-9]{2}"
 META_COLUMNS = ("_aturan", "_kolom", "_nilai", "_alasan")
+PSEUDONYM_FUNCTION = "pseudonim"
 
 
 def q(identifier: str) -> str:
@@ -56,7 +57,12 @@ class Check:
 
 
 def _raw(col: Column) -> str:
-    return f"nullif(trim(src.{q(col.source)}), '')"
+    text = f"nullif(trim(src.{q(col.source)}), '')"
+    if col.pseudonym:
+        # Person identifiers never pass this point in clear: the typed value AND the raw text kept for
+        # checks and quarantine are the keyed pseudonym (the DuckDB function is registered by ingest.bronze).
+        return f"{PSEUDONYM_FUNCTION}({lit(col.pseudonym)}, {text})"
+    return text
 
 
 def _kept_raw(col: Column) -> str:

@@ -19,7 +19,7 @@ from satudata import dbt as dbt_project
 from satudata.contracts import load_datasets
 from satudata.settings import get_settings
 
-DOMAINS = ("core", "pajak", "opd")
+DOMAINS = ("core", "pajak", "opd", "kesehatan")
 
 
 class SatuDataTranslator(DagsterDbtTranslator):

@@ -8,6 +8,7 @@ from orchestration.core.definitions import defs as core_defs
 from orchestration.alerts import peringatan_pemeriksaan_gagal, peringatan_run_gagal
 from orchestration.dbt import dbt_cli_resource
 from orchestration.katalog.definitions import defs as katalog_defs
+from orchestration.kesehatan.definitions import defs as kesehatan_defs
 from orchestration.opd.definitions import defs as opd_defs
 from orchestration.pajak.definitions import defs as pajak_defs
 from orchestration.resources import SatuDataResource
@@ -22,6 +23,7 @@ defs = Definitions.merge(
     core_defs,
     pajak_defs,
     opd_defs,
+    kesehatan_defs,
     katalog_defs,
     Definitions(
         jobs=[satudata_lengkap],

@@ -11,11 +11,13 @@ from satudata.contracts import Dataset
 from satudata.dbt import bronze_asset_key
 
 
-def landing_sensor(domain: str, datasets: list[Dataset], job_name: str) -> SensorDefinition:
+def landing_sensor(domain: str, datasets: list[Dataset], job_name: str,
+                   asset_keys: dict[str, list[AssetKey]] | None = None) -> SensorDefinition:
     """One sensor per domain: pending deliveries (landing files with no ledger entry) → a run.
 
     The run key is a hash of the pending keys, so the same set of new files never starts two runs,
-    while a file that arrives later produces a new key and a new run.
+    while a file that arrives later produces a new key and a new run. ``asset_keys`` maps a landing
+    prefix to the assets to run for it when they are not the dataset's own bronze asset (FHIR feeds).
     """
 
     @sensor(
@@ -35,7 +37,10 @@ def landing_sensor(domain: str, datasets: list[Dataset], job_name: str) -> Senso
         run_key = hashlib.sha256("\n".join(all_keys).encode()).hexdigest()[:16]
         return RunRequest(
             run_key=run_key,
-            asset_selection=[AssetKey(bronze_asset_key(d)) for d, _ in pending],
+            asset_selection=sorted(
+                {k for d, _ in pending for k in (asset_keys or {}).get(d.landing_prefix, [AssetKey(bronze_asset_key(d))])},
+                key=lambda k: k.to_user_string(),
+            ),
             tags={"satudata/berkas_baru": str(len(all_keys))},
         )
 

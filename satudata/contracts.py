@@ -67,6 +67,11 @@ class Column:
     ref: str | None = None
     date_format: str | None = None
     not_future: bool = False
+    # pii: person columns replaced at bronze by a keyed pseudonym of this kind (ingest.pseudonym.KINDS)
+    pseudonym: str | None = None
+
+
+PSEUDONYM_KINDS = ("nik", "ihs", "rm", "kartu", "sep")
 
 
 @dataclass(frozen=True)
@@ -318,6 +323,12 @@ def parse_dataset(raw: dict[str, Any], path: Path) -> Dataset:
             raise _fail(path, f"{where}: a date column needs 'date_format' (e.g. '%d/%m/%Y')")
         if spec.get("pii", "none") not in PII_CLASSES:
             raise _fail(path, f"{where}: pii must be one of {PII_CLASSES}")
+        if spec.get("pseudonym") is not None:
+            if spec["pseudonym"] not in PSEUDONYM_KINDS or spec.get("pii") != "person" or spec["type"] != "string":
+                raise _fail(path, f"{where}: pseudonym must be one of {PSEUDONYM_KINDS} on a string column with pii: person")
+            if any(spec.get(k) for k in ("pattern", "values", "min", "max", "ref")):
+                raise _fail(path, f"{where}: a pseudonymised column cannot carry pattern/values/min/max/ref checks "
+                                  "(they would be checked on the pseudonym)")
         spec["source"] = str(spec.pop("from", spec["name"]))
         spec["values"] = tuple(str(v) for v in spec.get("values", ()))
         spec["values_numeric"] = tuple(float(v) for v in spec.get("values_numeric", ()))

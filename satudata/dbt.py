@@ -71,6 +71,7 @@ def sources_yaml(settings: Settings) -> str:
         sources.append({"name": source, "description": f"Bronze dari sistem {source} (dibangkitkan dari deklarasi dataset)", "tables": tables})
     sources.append(_audit_source(settings))
     sources.append(_metadata_source(settings))
+    sources.append(_fhir_source(settings))
     header = "# GENERATED from datasets/*.yaml by satudata.dbt — do not edit by hand.\n"
     return header + yaml.safe_dump({"version": 2, "sources": sources}, allow_unicode=True, sort_keys=False)
 
@@ -101,6 +102,29 @@ def _audit_source(settings: Settings) -> dict[str, object]:
             table("hasil_pemeriksaan", CHECKS_PARQUET, "Satu baris per berkas × pemeriksaan kualitas"),
         ],
     }
+
+
+def _fhir_source(settings: Settings) -> dict[str, object]:
+    """Pseudonymised FHIR bronze tables, one per resource type (ingest.fhir), all versions kept."""
+    from ingest.fhir import COLUMN_DOCS, RESOURCE_TYPES, SCHEMAS, bronze_prefix
+
+    tables = []
+    for kind in RESOURCE_TYPES:
+        uri = settings.lake_uri(f"{bronze_prefix(kind)}*/*.parquet")
+        columns = [{"name": c, "description": COLUMN_DOCS.get(c, c)} for c in SCHEMAS[kind]]
+        columns += [{"name": n, "description": text} for n, text in LINEAGE_DOCS.items()]
+        tables.append({
+            "name": kind.lower(),
+            "description": f"FHIR {kind} dari SIMRS RSUD dan Puskesmas (semua versi; pengenal orang disamarkan)",
+            "meta": {
+                "external_location": f"read_parquet('{uri}', hive_partitioning = true, hive_types_autocast = false, "
+                                     "union_by_name = true)",
+                "dagster": {"asset_key": ["bronze", "fhir", kind.lower()]},
+                "domain": "kesehatan",
+            },
+            "columns": columns,
+        })
+    return {"name": "fhir", "description": "Bronze FHIR SATUSEHAT per tipe sumber daya (ingest.fhir)", "tables": tables}
 
 
 METADATA_ASSET_KEY = ["metadata", "dataset"]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest.generate.files import GeneratedFile
+from ingest.generate.health import generate_health
 from ingest.generate.opd import generate_opd
 from ingest.generate.tax import generate_tax, scale_for_rows
 from satudata import objectstore
@@ -16,7 +17,10 @@ CONTENT_TYPES = {
     ".csv": "text/csv",
     ".jsonl": "application/x-ndjson",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".json": "application/fhir+json",
+    ".ndjson": "application/fhir+ndjson",
 }
+HEALTH_DAYS = 60  # service days of health extracts in a demo delivery (a full year is `days=365`)
 
 
 def generate_to_landing(
@@ -29,12 +33,15 @@ def generate_to_landing(
     defect_rate: float = 0.01,
     bad_files: bool = True,
     progress: Callable[[str, int], None] | None = None,
+    health_days: int = HEALTH_DAYS,
 ) -> list[GeneratedFile]:
     """Generate a city-year into a scratch folder, then upload every file to ``landing``.
 
     The year's tax extracts (Bapenda) and the OPD sectoral statistics (``opd/…``) are delivered
     together; ``scale`` and ``rows`` apply to the tax extracts (OPD tables are one row per region).
-    ``rows`` (payment/receipt rows wanted) overrides ``scale``. Files are put under their
+    ``rows`` (payment/receipt rows wanted) overrides ``scale``. The health extracts (RSUD FHIR
+    Bundles, Puskesmas NDJSON, BPJS claims, Dinkes recaps) cover ``health_days`` service days from
+    1 January at the same ``scale`` (0 skips them). Files are put under their
     ``<source>/<dataset>/<delivery date>/<file>`` keys; an existing key is overwritten with the
     same bytes (generation is deterministic), so running this twice delivers nothing new.
     """
@@ -46,6 +53,9 @@ def generate_to_landing(
                              bad_files=bad_files, progress=progress)
         files += generate_opd(out, year=year, seed=seed, defect_rate=defect_rate, bad_files=bad_files,
                               progress=progress)
+        if health_days > 0:
+            files += generate_health(out, year=year, days=health_days, scale=scale, seed=seed,
+                                     defect_rate=defect_rate, bad_files=bad_files, progress=progress)
         for f in files:
             path = out / f.key
             objectstore.upload_file(settings, settings.bucket_landing, f.key, path,

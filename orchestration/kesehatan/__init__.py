@@ -1,0 +1,1 @@
+"""Health domain (Dinkes): SATUSEHAT FHIR, BPJS claims."""

@@ -1,0 +1,99 @@
+"""Health domain: FHIR feeds (RSUD Bundles, Puskesmas NDJSON) and BPJS claims, pseudonymised at bronze.
+
+The FHIR feeds are not tabular declarations: one multi-asset streams every pending FHIR delivery
+of both feeds (``ingest.fhir``) into one bronze table per resource type, records each file in the
+same ledger as every other delivery, and reports per type what was loaded, quarantined and
+skipped. The BPJS claims are a declared dataset (``datasets/kesehatan/``) and use the common
+bronze factory with its quality gate. dbt builds the models tagged ``kesehatan``.
+"""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSelection,
+    AssetSpec,
+    Definitions,
+    MaterializeResult,
+    MetadataValue,
+    define_asset_job,
+    multi_asset,
+)
+
+from ingest import fhir, ledger
+from orchestration.bronze import bronze_asset, landing_spec
+from orchestration.dbt import domain_dbt_assets
+from orchestration.resources import SatuDataResource
+from orchestration.sensors import landing_sensor
+from satudata.contracts import load_datasets
+from satudata.settings import get_settings
+
+DOMAIN = "kesehatan"
+datasets = load_datasets(get_settings(), domain=DOMAIN)
+
+
+def _landing_key(feed: fhir.FhirFeed) -> AssetKey:
+    return AssetKey(["landing", feed.source, feed.name])
+
+
+fhir_landing = [
+    AssetSpec(key=_landing_key(f), description=f"{f.description} (bucket landing, {f.landing_prefix}).",
+              group_name=DOMAIN, metadata={"prefiks_landing": f.landing_prefix, "format": f.container}, kinds={"s3"})
+    for f in fhir.FEEDS
+]
+
+
+@multi_asset(
+    name="bronze_fhir",
+    specs=[
+        AssetSpec(key=AssetKey(["bronze", "fhir", kind.lower()]), deps=[_landing_key(f) for f in fhir.FEEDS],
+                  group_name=DOMAIN, kinds={"parquet", "s3"},
+                  description=f"FHIR {kind} (semua versi) dengan pengenal orang disamarkan; lake/{fhir.bronze_prefix(kind)}")
+        for kind in fhir.RESOURCE_TYPES
+    ],
+    can_subset=False,
+)
+def bronze_fhir(context: AssetExecutionContext, satudata: SatuDataResource):
+    """Stream every pending FHIR delivery into pseudonymised bronze per resource type."""
+    settings = satudata.settings()
+    entries: list[ledger.LedgerEntry] = []
+    for feed in fhir.FEEDS:
+        def on_file(entry: ledger.LedgerEntry) -> None:
+            if entry.status == ledger.STATUS_REJECTED:
+                context.log.error(f"Berkas ditolak: {entry.pesan}")
+            elif entry.status == ledger.STATUS_DUPLICATE:
+                context.log.info(f"Duplikat dilewati: {entry.berkas}")
+            else:
+                context.log.info(f"{entry.berkas}: {entry.baris_dimuat} sumber daya dimuat, "
+                                 f"{entry.baris_karantina} dikarantina (hari layanan {entry.periode})")
+        entries += fhir.load_pending(settings, feed, on_file=on_file)
+    for kind in fhir.RESOURCE_TYPES:
+        loaded = sum(e.dimuat_per_tipe.get(kind, 0) for e in entries)
+        yield MaterializeResult(
+            asset_key=AssetKey(["bronze", "fhir", kind.lower()]),
+            metadata={"sumber_daya_dimuat": MetadataValue.int(loaded)},
+        )
+    rules: dict[str, int] = {}
+    for e in entries:
+        for rule, n in e.karantina_per_aturan.items():
+            rules[rule] = rules.get(rule, 0) + n
+    context.log.info(f"FHIR: {len(entries)} berkas; karantina per aturan {rules}")
+
+
+muat_data_kesehatan = define_asset_job(
+    name="muat_data_kesehatan",
+    selection=AssetSelection.groups(DOMAIN).materializable().downstream(),
+    description=(
+        "Muat data kesehatan: FHIR SATUSEHAT (Bundle RSUD, NDJSON Puskesmas) dan klaim BPJS di landing → "
+        "bronze dengan pengenal orang disamarkan (pseudonim HMAC) → mart kunjungan, penyakit terbanyak, klaim "
+        "BPJS dan skrining tekanan darah → warehouse analis."
+    ),
+)
+
+defs = Definitions(
+    assets=[landing_spec(d) for d in datasets] + [bronze_asset(d) for d in datasets] + fhir_landing
+    + [bronze_fhir, domain_dbt_assets(DOMAIN)],
+    jobs=[muat_data_kesehatan],
+    sensors=[landing_sensor(DOMAIN, [*datasets, *fhir.FEEDS], muat_data_kesehatan.name,
+                            asset_keys={f.landing_prefix: [AssetKey(["bronze", "fhir", k.lower()]) for k in fhir.RESOURCE_TYPES]
+                                        for f in fhir.FEEDS})],
+)
