@@ -174,7 +174,7 @@ def iter_ndjson(path: Path) -> Iterator[Item]:
     with open(path, "rb") as fh:
         head = fh.read(64)
         if not head.strip():
-            raise FileRejected("berkas kosong")
+            return  # a day without visits (a holiday) is a valid, empty delivery
         if not head.lstrip().startswith(b"{"):
             raise FileRejected("bukan NDJSON FHIR: baris pertama bukan objek JSON")
         fh.seek(0, 2)
@@ -763,9 +763,7 @@ def _load(settings: Settings, feed: FhirFeed, landing_key: str, local: Path, wor
     ctx = Context(pseudo=pseudo, day=day, source=feed.source, patients=dict(patients))
     staging = work / "staging"
     staging.mkdir()
-    result = parse_file(local, feed.container, ctx, staging)
-    if result.read == 0 and not result.skipped:
-        raise FileRejected("berkas tidak berisi sumber daya FHIR")
+    result = parse_file(local, feed.container, ctx, staging)  # an empty NDJSON (no visits that day) loads 0 rows
     # Only now (the whole file read) do the patients of this file become known to later files.
     patients.update(ctx.patients)
     period = day.isoformat()

@@ -18,4 +18,4 @@ select
     periode,
     _berkas_sumber,
     _baris_berkas
-from {{ source('bpjs', 'klaim_jkn') }}
+from {{ source('bpjs', 'klaim') }}
