@@ -41,7 +41,8 @@ def generate_to_landing(
     together; ``scale`` and ``rows`` apply to the tax extracts (OPD tables are one row per region).
     ``rows`` (payment/receipt rows wanted) overrides ``scale``. The health extracts (RSUD FHIR
     Bundles, Puskesmas NDJSON, BPJS claims, Dinkes recaps) cover ``health_days`` service days from
-    1 January at the same ``scale`` (0 skips them). Files are put under their
+    1 January at the same ``scale``, capped at 1.0 (a realistic Kota Baubau; larger tax scales are
+    for tax benchmarks, and health has its own, ``benchmarks/bench_kesehatan.py``); 0 days skips them. Files are put under their
     ``<source>/<dataset>/<delivery date>/<file>`` keys; an existing key is overwritten with the
     same bytes (generation is deterministic), so running this twice delivers nothing new.
     """
@@ -54,7 +55,7 @@ def generate_to_landing(
         files += generate_opd(out, year=year, seed=seed, defect_rate=defect_rate, bad_files=bad_files,
                               progress=progress)
         if health_days > 0:
-            files += generate_health(out, year=year, days=health_days, scale=scale, seed=seed,
+            files += generate_health(out, year=year, days=health_days, scale=min(scale, 1.0), seed=seed,
                                      defect_rate=defect_rate, bad_files=bad_files, progress=progress)
         for f in files:
             path = out / f.key
