@@ -18,7 +18,7 @@ export UV_PYTHON := python3
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help install system-packages demo test test-unit ui down status bench clean
+.PHONY: help install system-packages demo test test-unit ui down status bench clean chromium
 
 help:
 	@echo "make demo   - install, start the local stack, generate a city-year, run every asset"
@@ -65,7 +65,11 @@ install: system-packages $(VENV)/.installed $(CKAN_VENV)/.installed
 demo: install
 	$(SATUDATA) demo
 
-test: install
+# The portal's browser test drives Debian's chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium
 	$(PY) -m pytest
 
 test-unit: install

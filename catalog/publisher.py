@@ -69,6 +69,14 @@ class Portal:
                 delay *= 2
         raise AssertionError("unreachable")
 
+    def verify_token(self) -> None:
+        """Fail early and clearly on a wrong token: CKAN would otherwise treat it as anonymous and
+        answer every read, and the mistake would surface only at the first write."""
+        try:
+            self.call("config_option_show", key="ckan.site_title")
+        except ckanapi.ValidationError:
+            pass  # authorised; the option just is not in the runtime-editable list
+
     def show(self, action: str, **kwargs: Any) -> dict[str, Any] | None:
         try:
             return self.call(action, **kwargs)
@@ -195,6 +203,7 @@ def deprecate_missing(portal: Portal, produced: set[str]) -> list[Outcome]:
 def publish(settings: Settings, exports: list[Export], portal: Portal | None = None) -> list[Outcome]:
     """Publish every export; one failure is reported and the rest continue."""
     portal = portal or Portal(settings.ckan_url, settings.ckan_api_token)
+    portal.verify_token()
     registry = portal_registry()
     used_orgs = {e.publication.meta["organisasi"] for e in exports}
     used_groups = {g for e in exports for g in e.publication.groups}
