@@ -167,7 +167,7 @@ def fresh_stack() -> Settings:
     stack.down(get_settings())
     shutil.rmtree(BENCH_HOME, ignore_errors=True)
     settings = stack.ensure_credentials(get_settings())
-    stack.up(settings)
+    stack.up(settings, only=("s3",))
     return settings
 
 

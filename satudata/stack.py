@@ -278,10 +278,12 @@ def services(settings: Settings) -> list[Service]:
     return [SeaweedS3(settings), PostgresService(settings), RedisService(settings), CkanService(settings)]
 
 
-def up(settings: Settings | None = None) -> list[dict[str, object]]:
+def up(settings: Settings | None = None, only: tuple[str, ...] = ()) -> list[dict[str, object]]:
+    """Start the stack (idempotent); ``only`` limits it to named services (a benchmark needs just S3)."""
     settings = ensure_credentials(settings or get_settings())
     for service in services(settings):
-        service.start()
+        if not only or service.name in only:
+            service.start()
     return status(settings)
 
 
