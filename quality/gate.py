@@ -26,6 +26,7 @@ from satudata.duck import connect
 from satudata.settings import Settings
 
 SAMPLES = 5
+BATCH_ROWS = 500_000
 
 
 @dataclass
@@ -119,22 +120,25 @@ def validate(settings: Settings, dataset: Dataset, periods: list[str] | None = N
     if periods and gx_checks:
         suite = _suite(dataset, gx_checks)
         _, batch_definition = _gx()
-        # One GX validation over all partitions of this run: GX's fixed cost per call dominates small
-        # partitions. A row-level failure is then attributed to every period validated together
-        # (conservative; bronze rows already passed the same rules at ingest, so failures are rare).
-        frame = _partition_frame(con, settings, dataset, periods)
-        result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-            suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLES}
-        )
-        for r in result.results:
-            check = gx_checks[[c.name for c in gx_checks].index(r.expectation_config.meta["nama"])]
-            res = r.result or {}
-            per_check[check.name].append(
-                Outcome(check.name, check.severity, check.description, bool(r.success),
-                        observed=_plain(res.get("observed_value")), unexpected_count=res.get("unexpected_count"),
-                        element_count=res.get("element_count"), samples=_plain(res.get("partial_unexpected_list") or []),
-                        periods=list(periods))
+        # Small partitions are validated together (GX's fixed cost per call dominates them), large
+        # ones alone, so memory stays bounded by BATCH_ROWS however much a run loads. A row-level
+        # failure is attributed to every period of its batch (conservative; bronze rows already
+        # passed the same rules at ingest, so failures here are rare).
+        for batch in _batches(periods, deliveries):
+            frame = _partition_frame(con, settings, dataset, batch)
+            result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+                suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLES}
             )
+            del frame
+            for r in result.results:
+                check = gx_checks[[c.name for c in gx_checks].index(r.expectation_config.meta["nama"])]
+                res = r.result or {}
+                per_check[check.name].append(
+                    Outcome(check.name, check.severity, check.description, bool(r.success),
+                            observed=_plain(res.get("observed_value")), unexpected_count=res.get("unexpected_count"),
+                            element_count=res.get("element_count"), samples=_plain(res.get("partial_unexpected_list") or []),
+                            periods=list(batch))
+                )
     for check in checks:
         if check.kind != "gx":
             per_check[check.name] += _dataset_check(con, bronze, dataset, check, periods, all_periods, deliveries)
@@ -151,6 +155,20 @@ def validate(settings: Settings, dataset: Dataset, periods: list[str] | None = N
     )
     _store(settings, dataset, report, per_period)
     return report
+
+
+def _batches(periods: list[str], deliveries: dict[str, ledger.LedgerEntry]) -> list[list[str]]:
+    """Group periods into validation batches of at most BATCH_ROWS rows (a big period stays alone)."""
+    batches: list[list[str]] = []
+    size = BATCH_ROWS
+    for period in periods:
+        rows = deliveries[period].baris_dimuat if period in deliveries else BATCH_ROWS
+        if size + rows > BATCH_ROWS:
+            batches.append([])
+            size = 0
+        batches[-1].append(period)
+        size += rows
+    return batches
 
 
 def _partition_frame(con, settings: Settings, dataset: Dataset, periods: list[str]):

@@ -60,3 +60,16 @@ def test_missing_periods_by_grain():
     assert _missing_periods(["2023", "2025"], "year") == ["2024"]
     assert _missing_periods(["2025-03-01", "2025-03-03"], "day") == ["2025-03-02"]
     assert _missing_periods(["2025-03"], "month") == []
+
+
+def test_validation_batches_keep_memory_bounded():
+    from ingest.ledger import LedgerEntry
+    from quality.gate import BATCH_ROWS, _batches
+
+    def entry(rows: int) -> LedgerEntry:
+        return LedgerEntry("k", "d", "s", "sha", 1, "t", "t", "dimuat", rows, rows, 0)
+
+    small = {f"2025-{m:02d}": entry(1_000) for m in range(1, 13)}
+    assert _batches(sorted(small), small) == [sorted(small)]
+    mixed = {"2025-01": entry(BATCH_ROWS - 10), "2025-02": entry(20), "2025-03": entry(2 * BATCH_ROWS), "2025-04": entry(5)}
+    assert _batches(sorted(mixed), mixed) == [["2025-01"], ["2025-02"], ["2025-03"], ["2025-04"]]
