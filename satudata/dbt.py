@@ -1,13 +1,19 @@
 """The dbt project as the platform runs it: sources generated from declarations, offline profile.
 
-Dataset declarations are the one place a dataset is described, so the dbt ``sources`` file is
-generated from them (``models/staging/_sources_generated.yml``, git-ignored) before dbt parses.
-The manifest is rebuilt only when a model, seed, macro or declaration changed.
+Dataset declarations are the one place a dataset is described, so the dbt ``sources`` file (and
+the list of statistical tables the OPD union reads) is generated from them before dbt parses.
+The generated files and the parsed manifest live under the state folder, in a folder keyed by
+their content (``$SATUDATA_HOME/dbt/generated/<hash>/``, passed to dbt as
+``SATUDATA_DBT_GENERATED``): two processes that see different declarations — a walidata trying a
+new ``SATUDATA_DATASETS_DIRS`` folder while the UI runs, or two test suites in one work tree —
+never overwrite each other's sources. The manifest is rebuilt only when an input changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +25,10 @@ from satudata.duck import httpfs_extension_path
 from satudata.settings import PROJECT_ROOT, Settings
 
 DBT_DIR = PROJECT_ROOT / "dbt_project"
-SOURCES_FILE = DBT_DIR / "models" / "staging" / "_sources_generated.yml"
-MACROS_FILE = DBT_DIR / "macros" / "_statistik_generated.sql"
-MANIFEST = DBT_DIR / "target" / "manifest.json"
+SOURCES_FILE = Path("models") / "_sources_generated.yml"  # relative to generated_dir()
+MACROS_FILE = Path("macros") / "_statistik_generated.sql"
+MANIFEST = Path("target") / "manifest.json"
+LEGACY_FILES = (DBT_DIR / "models" / "staging" / "_sources_generated.yml", DBT_DIR / "macros" / "_statistik_generated.sql")
 
 LINEAGE_DOCS = {
     "periode": "Partisi bronze: periode berkas (tahun, YYYY-MM, atau tanggal)",
@@ -170,8 +177,21 @@ def statistic_macros(settings: Settings) -> str:
     )
 
 
+def _generated_files(settings: Settings) -> dict[Path, str]:
+    return {SOURCES_FILE: sources_yaml(settings), MACROS_FILE: statistic_macros(settings)}
+
+
+def generated_dir(settings: Settings) -> Path:
+    """Where this declaration set's generated dbt files and manifest live (see module docstring)."""
+    digest = hashlib.sha256()
+    for path, text in sorted(_generated_files(settings).items()):
+        digest.update(str(path).encode() + b"\0" + text.encode() + b"\0")
+    return settings.home / "dbt" / "generated" / digest.hexdigest()[:16]
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     env = settings.env_for_children()
+    env["SATUDATA_DBT_GENERATED"] = str(generated_dir(settings))
     env["SATUDATA_HTTPFS_EXTENSION"] = str(httpfs_extension_path())
     env["DBT_PROFILES_DIR"] = str(DBT_DIR)
     env["DBT_PARTIAL_PARSE"] = "true"
@@ -181,20 +201,29 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _inputs_mtime() -> float:
+def _inputs_mtime(generated: Path) -> float:
     paths = [p for sub in ("models", "seeds", "macros", "tests") for p in (DBT_DIR / sub).rglob("*") if p.is_file()]
+    paths += [generated / SOURCES_FILE, generated / MACROS_FILE]
     paths += [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
     return max(p.stat().st_mtime for p in paths)
 
 
 def prepare(settings: Settings) -> Path:
     """Write the generated sources and (re)parse the project if anything changed; return the manifest."""
-    for path, text in ((SOURCES_FILE, sources_yaml(settings)), (MACROS_FILE, statistic_macros(settings))):
+    for legacy in LEGACY_FILES:  # generated into the source tree by earlier versions: would duplicate sources
+        legacy.unlink(missing_ok=True)
+    generated = generated_dir(settings)
+    for name, text in _generated_files(settings).items():
+        path = generated / name
         if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-    if not MANIFEST.exists() or MANIFEST.stat().st_mtime < _inputs_mtime():
-        run(settings, ["parse", "--quiet"])
-    return MANIFEST
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+            tmp.write_text(text)
+            tmp.replace(path)  # atomic: a concurrent parse never reads half a file
+    manifest = generated / MANIFEST
+    if not manifest.exists() or manifest.stat().st_mtime < _inputs_mtime(generated):
+        run(settings, ["parse", "--quiet", "--target-path", str(manifest.parent)])
+    return manifest
 
 
 def dbt_executable() -> str:

@@ -293,7 +293,8 @@ def test_a_new_dataset_flows_from_declaration_alone(opd, tmp_path: Path):
     ).fetchone()
     assert bronze == (16, Decimal("142.0000"))
     mart = _mart(settings, "fct_statistik_sektoral", f"dataset = '{name}'")
-    assert len(mart) == 16 and sum(r["nilai"] for r in mart) == 142
+    assert len(mart) == 16, proc.stdout[-3000:]
+    assert sum(r["nilai"] for r in mart) == 142
     assert {r["produsen"] for r in mart} == {"kesra"} and {r["nama_indikator"] for r in mart} == {"Jumlah tempat ibadah"}
     wolio = next(r for r in mart if r["kode_wilayah"] == "74.72.02" and r["rincian"] == "jenis=masjid")
     assert wolio["nilai"] == 30 and wolio["rincian_peta"] == {"jenis": "masjid"}
