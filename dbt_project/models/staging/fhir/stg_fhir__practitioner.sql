@@ -1,14 +1,2 @@
--- One row per practitioner business identifier: every delivered version is in bronze; the latest
--- meta.lastUpdated wins (then the later delivery, then the later entry), so re-sent resources update
--- rather than duplicate.
-select * exclude (_rang)
-from (
-    select
-        *,
-        row_number() over (
-            partition by id_bisnis
-            order by terakhir_diperbarui desc, _dimuat_pada desc, _berkas_sumber desc, _baris_berkas desc
-        ) as _rang
-    from {{ source('fhir', 'practitioner') }}
-)
-where _rang = 1
+-- Latest version per business identifier (see macros/fhir_versi_terbaru.sql).
+{{ fhir_versi_terbaru('practitioner') }}
