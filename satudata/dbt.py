@@ -189,9 +189,28 @@ def generated_dir(settings: Settings) -> Path:
     return settings.home / "dbt" / "generated" / digest.hexdigest()[:16]
 
 
+def write_generated(settings: Settings) -> Path:
+    """Write this declaration set's generated dbt files if missing or changed; return their folder.
+
+    Called before every dbt run (not only at parse time): the state folder may have been wiped
+    since the manifest was read (a fresh test stack), and dbt re-reads these files on every run.
+    """
+    for legacy in LEGACY_FILES:  # generated into the source tree by earlier versions: would duplicate sources
+        legacy.unlink(missing_ok=True)
+    generated = generated_dir(settings)
+    for name, text in _generated_files(settings).items():
+        path = generated / name
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+            tmp.write_text(text)
+            tmp.replace(path)  # atomic: a concurrent parse never reads half a file
+    return generated
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     env = settings.env_for_children()
-    env["SATUDATA_DBT_GENERATED"] = str(generated_dir(settings))
+    env["SATUDATA_DBT_GENERATED"] = str(write_generated(settings))
     env["SATUDATA_HTTPFS_EXTENSION"] = str(httpfs_extension_path())
     env["DBT_PROFILES_DIR"] = str(DBT_DIR)
     env["DBT_PARTIAL_PARSE"] = "true"
@@ -210,16 +229,7 @@ def _inputs_mtime(generated: Path) -> float:
 
 def prepare(settings: Settings) -> Path:
     """Write the generated sources and (re)parse the project if anything changed; return the manifest."""
-    for legacy in LEGACY_FILES:  # generated into the source tree by earlier versions: would duplicate sources
-        legacy.unlink(missing_ok=True)
-    generated = generated_dir(settings)
-    for name, text in _generated_files(settings).items():
-        path = generated / name
-        if not path.exists() or path.read_text() != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-            tmp.write_text(text)
-            tmp.replace(path)  # atomic: a concurrent parse never reads half a file
+    generated = write_generated(settings)
     manifest = generated / MANIFEST
     if not manifest.exists() or manifest.stat().st_mtime < _inputs_mtime(generated):
         run(settings, ["parse", "--quiet", "--target-path", str(manifest.parent)])
