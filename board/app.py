@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from board import freshness, queries, warnings
+from board import early_warning, freshness, queries
 from board.format import (
     angka, bilangan, nama_bulan, periode, persen, perubahan, rupiah, rupiah_penuh, tanggal, waktu,
 )
@@ -234,15 +234,15 @@ def _kunjungan(con: Con, h: queries.Periode) -> None:
 def panel_peringatan(con: Con) -> None:
     with st.container(key="peringatan-dini"):
         st.subheader("Peringatan dini")
-        st.caption(warnings.ATURAN.uraian())
+        st.caption(early_warning.ATURAN.uraian())
         if not _ada(con, "fct_penyakit_mingguan"):
             return
-        minggu = warnings.minggu_evaluasi(con)
+        minggu = early_warning.minggu_evaluasi(con)
         if minggu is None:
             _belum_ada("fct_penyakit_mingguan")
             return
-        hasil = warnings.peringatan_dini(con, minggu)
-        label = warnings.label_minggu(minggu)
+        hasil = early_warning.peringatan_dini(con, minggu)
+        label = early_warning.label_minggu(minggu)
         if hasil.empty:
             st.success(f"Minggu {label}: tidak ada diagnosis × kecamatan di atas ambang.")
             return

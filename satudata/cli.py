@@ -74,7 +74,7 @@ def _settings() -> Settings:
 # --------------------------------------------------------------------------- stack
 @main.group()
 def stack() -> None:
-    """Layanan lokal (S3 SeaweedFS, PostgreSQL, Redis, portal CKAN) untuk demo dan pengembangan."""
+    """Layanan lokal (S3 SeaweedFS, PostgreSQL, Redis, portal CKAN, papan Command Center) untuk demo dan pengembangan."""
 
 
 @stack.command("up")
@@ -290,6 +290,7 @@ def demo(scale: float) -> None:
     console.rule("Satu Data Baubau siap")
     console.print(f"Object store (S3)   : {rows['s3']['url']}  (kredensial di {settings.stack_env_file})")
     console.print(f"Portal data (CKAN)  : {rows['ckan']['url']}  (admin 'satudata'; sandi dan token API di stack.env)")
+    console.print(f"Command Center      : {rows['board']['url']}  (papan PAD, kesehatan, statistik, kesegaran data)")
     console.print(f"Warehouse analis    : {settings.warehouse_path}")
     console.print('  coba               : satudata sql "select * from fct_realisasi_pad_bulanan where tingkat_wilayah = \'kota\' limit 20"')
     console.print("UI Dagster          : make ui   (lalu buka http://127.0.0.1:3000)")

@@ -54,6 +54,8 @@ class Settings:
     ckan_port: int = 5000
     ckan_url: str = "http://127.0.0.1:5000"
     ckan_api_token: str = field(default="", repr=False)
+    # The Command Center board (Streamlit) in the local stack.
+    board_port: int = 8501
     # Key of the HMAC pseudonyms of person identifiers in health data (ingest.pseudonym).
     pseudonym_key: str = field(default="", repr=False)
 
@@ -106,6 +108,7 @@ class Settings:
                 "SATUDATA_REDIS_PORT": str(self.redis_port),
                 "SATUDATA_CKAN_PORT": str(self.ckan_port),
                 "SATUDATA_CKAN_URL": self.ckan_url,
+                "SATUDATA_BOARD_PORT": str(self.board_port),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
                 "DO_NOT_TRACK": "1",
             }
@@ -145,5 +148,6 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         ckan_port=ckan_port,
         ckan_url=merged.get("SATUDATA_CKAN_URL", f"http://127.0.0.1:{ckan_port}").rstrip("/"),
         ckan_api_token=merged.get("SATUDATA_CKAN_API_TOKEN", ""),
+        board_port=int(merged.get("SATUDATA_BOARD_PORT", "8501")),
         pseudonym_key=merged.get("SATUDATA_PSEUDONYM_KEY", ""),
     )

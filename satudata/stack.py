@@ -273,9 +273,11 @@ class SeaweedS3(Service):
 
 def services(settings: Settings) -> list[Service]:
     """The services of the local stack, in start order."""
+    from satudata.board_service import BoardService
     from satudata.portal_services import CkanService, PostgresService, RedisService
 
-    return [SeaweedS3(settings), PostgresService(settings), RedisService(settings), CkanService(settings)]
+    return [SeaweedS3(settings), PostgresService(settings), RedisService(settings), CkanService(settings),
+            BoardService(settings)]
 
 
 def up(settings: Settings | None = None, only: tuple[str, ...] = ()) -> list[dict[str, object]]:

@@ -174,7 +174,7 @@ def catalog(admin, tmp_path_factory):
 # --------------------------------------------------------------------------- the stack
 def test_stack_status_reports_the_portal(settings):
     rows = {r["service"]: r for r in stack.status(settings)}
-    assert list(rows) == ["s3", "postgres", "redis", "ckan"]
+    assert list(rows) == ["s3", "postgres", "redis", "ckan", "board"]
     assert all(r["running"] for r in rows.values())
     assert rows["ckan"]["url"] == f"http://127.0.0.1:{settings.ckan_port}"
     assert rows["postgres"]["url"].endswith(f":{settings.pg_port}")

@@ -19,9 +19,10 @@ def _settings(tmp_path, **env):
 
 
 def test_services_start_in_order_with_configured_ports(tmp_path):
-    settings = _settings(tmp_path, SATUDATA_PG_PORT="18432", SATUDATA_REDIS_PORT="18379", SATUDATA_CKAN_PORT="18500")
-    assert [s.name for s in services(settings)] == ["s3", "postgres", "redis", "ckan"]
-    assert [s.port for s in services(settings)][1:] == [18432, 18379, 18500]
+    settings = _settings(tmp_path, SATUDATA_PG_PORT="18432", SATUDATA_REDIS_PORT="18379", SATUDATA_CKAN_PORT="18500",
+                         SATUDATA_BOARD_PORT="18501")
+    assert [s.name for s in services(settings)] == ["s3", "postgres", "redis", "ckan", "board"]
+    assert [s.port for s in services(settings)][1:] == [18432, 18379, 18500, 18501]
     assert settings.ckan_url == "http://127.0.0.1:18500"
     assert CkanService(settings).url() == "http://127.0.0.1:18500"
 
@@ -78,3 +79,15 @@ def test_commands_bind_loopback_only(tmp_path):
     redis = RedisService(settings).command()
     assert redis[redis.index("--bind") + 1] == "127.0.0.1"
     assert redis[redis.index("--save") + 1] == "" and redis[redis.index("--appendonly") + 1] == "no"
+
+
+def test_board_is_served_locally_without_telemetry(tmp_path):
+    from satudata.board_service import BoardService
+
+    settings = _settings(tmp_path, SATUDATA_BOARD_PORT="18501")
+    assert settings.board_port == 18501 and _settings(tmp_path / "leer").board_port == 8501
+    assert settings.env_for_children()["SATUDATA_BOARD_PORT"] == "18501"
+    cmd = BoardService(settings).command()
+    assert cmd[1] == "run" and cmd[2].endswith("board/app.py")
+    assert {"--server.address=127.0.0.1", "--server.port=18501", "--server.headless=true",
+            "--browser.gatherUsageStats=false"} <= set(cmd)

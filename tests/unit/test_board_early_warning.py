@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from board import warnings
+from board import early_warning
 
 APP = Path(__file__).resolve().parents[2] / "board" / "app.py"
 START = dt.date(2024, 12, 30)  # a Monday
@@ -50,7 +50,7 @@ def _ordinary_weeks(weeks: int = WEEKS) -> list[tuple]:
 def _flags(path: Path, week: dt.date = LAST):
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return warnings.peringatan_dini(con, week)
+        return early_warning.peringatan_dini(con, week)
     finally:
         con.close()
 
@@ -65,7 +65,7 @@ def test_planted_spike_is_flagged_and_only_that_cell(tmp_path):
     flags = _flags(_warehouse(tmp_path / "w.duckdb", rows))
     assert flags[["nama_kecamatan", "kode_icd10", "jumlah_kunjungan"]].values.tolist() == [["BUNGI", "A09", 30]]
     row = flags.iloc[0]
-    assert row["minggu_riwayat"] == warnings.ATURAN.minggu_riwayat
+    assert row["minggu_riwayat"] == early_warning.ATURAN.minggu_riwayat
     assert row["ambang"] == pytest.approx(row["rata_rata"] + 2 * row["simpangan_baku"])
     assert row["ambang"] < 30
 
@@ -89,11 +89,11 @@ def test_an_unfinished_week_is_not_evaluated(tmp_path):
     """The feeds reached only Saturday of the last week: the week before it is the one judged."""
     path = _warehouse(tmp_path / "w.duckdb", _ordinary_weeks(), ledger_until=LAST + dt.timedelta(days=5))
     con = duckdb.connect(str(path), read_only=True)
-    assert warnings.minggu_evaluasi(con) == LAST - dt.timedelta(weeks=1)
+    assert early_warning.minggu_evaluasi(con) == LAST - dt.timedelta(weeks=1)
     con.close()
     complete = _warehouse(tmp_path / "c.duckdb", _ordinary_weeks(), ledger_until=LAST + dt.timedelta(days=6))
     con = duckdb.connect(str(complete), read_only=True)
-    assert warnings.minggu_evaluasi(con) == LAST
+    assert early_warning.minggu_evaluasi(con) == LAST
     con.close()
 
 
