@@ -112,6 +112,17 @@ def _typed(col: Column, decimal: str) -> str:
     raise ValueError(col.type)
 
 
+def retyped(col: Column, decimal: str) -> str:
+    """The typed value of ``col`` from text kept in a relation ``src`` under its delivered header.
+
+    For re-reading quarantined rows (their ``asli:`` text) with the same typing as at ingest; person
+    columns there are already pseudonymised, so their text passes unchanged.
+    """
+    if col.pseudonym:
+        return f"src.{q(col.source)}"
+    return f"CAST({_typed(col, decimal)} AS {SQL_TYPES[col.type]})"
+
+
 def _value_text(raw: str) -> str:
     return f"'''' || coalesce({raw}, '') || ''''"
 

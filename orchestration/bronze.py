@@ -26,7 +26,7 @@ from orchestration.resources import SatuDataResource
 from quality import gate, report
 from quality.suites import build_checks
 from satudata import objectstore
-from satudata.contracts import Dataset
+from satudata.contracts import Dataset, get_dataset
 from satudata.dbt import bronze_asset_key
 from satudata.settings import get_settings
 
@@ -73,7 +73,9 @@ def bronze_asset(dataset: Dataset) -> AssetsDefinition:
 
     @asset(
         key=key,
-        deps=[landing_asset_key(dataset)],
+        # a control total reads its recap's bronze: load the recap first (same period grain)
+        deps=[landing_asset_key(dataset), *(AssetKey(bronze_asset_key(get_dataset(get_settings(), c.rekap)))
+                                            for c in dataset.quality.total_kontrol)],
         group_name=dataset.domain,
         description=f"{dataset.description}\n\nDeklarasi: `{dataset.path.name if dataset.path else dataset.name}`.",
         kinds={"parquet", "s3"},

@@ -2,9 +2,10 @@
 
 Row-level expectations run as a Great Expectations 1.x suite on each validated bronze partition
 (handed over from DuckDB as a pandas frame). Dataset-level checks — business-key uniqueness across
-all periods, row count against the previous period, period coverage and the quarantine share of
-the delivery — are computed in DuckDB over the whole dataset, because they need more than one
-partition. Check names are stable identifiers (Dagster asset-check names); severity ``error``
+all periods, row count against the previous period, period coverage, the quarantine share of
+the delivery and control totals against a source recap (``quality.total_kontrol``, see
+:mod:`quality.total_kontrol`) — are computed in DuckDB over the whole dataset, because they need
+more than one partition. Check names are stable identifiers (Dagster asset-check names); severity ``error``
 blocks downstream models, ``warn`` only reports.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.rules import NPWPD_PATTERN
+from quality import total_kontrol
 from satudata.contracts import Column, Dataset, reference_values
 from satudata.settings import Settings
 
@@ -92,6 +94,9 @@ def build_checks(dataset: Dataset, settings: Settings) -> list[CheckDef]:
                            f"jumlah baris paling banyak ×{1 + q.toleransi_jumlah_baris:g} atau ÷{1 + q.toleransi_jumlah_baris:g} dari periode sebelumnya", kind="jumlah_baris"))
     if q.cakupan_periode:
         checks.append(CheckDef("cakupan_periode", "warn", "tidak ada periode yang hilang di antara periode pertama dan terakhir", kind="cakupan"))
+    for control in q.total_kontrol:
+        checks.append(CheckDef(control.name, control.severity, total_kontrol.describe(control),
+                               kwargs={"kontrol": control}, kind="total_kontrol"))
     checks.append(CheckDef("kesegaran", "warn", f"periode terbaru sudah diterima sesuai frekuensi ({dataset.period.grain})", kind="kesegaran"))
     checks.append(CheckDef("tanpa_karantina", "warn", "tidak ada baris yang dikarantina pada berkas terakhir", kind="karantina_nol"))
     checks.append(CheckDef("porsi_karantina", "error", f"baris dikarantina ≤ {q.max_karantina_persen:g}% per berkas (diblokir bila ≥ {q.min_baris_blokir} baris)", kind="karantina_batas"))

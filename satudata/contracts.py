@@ -94,6 +94,27 @@ class Expectation:
     severity: str = "error"
 
 
+ROW_COUNT_MEASURE = "jumlah_baris"  # in a control total's ``ukuran``: the number of rows, not a column
+
+
+@dataclass(frozen=True)
+class ControlTotal:
+    """A control total against a source recap (``quality.total_kontrol``).
+
+    Per period (and per group when ``kelompok`` is set) the totals of this dataset's ``ukuran``
+    columns must equal the recap dataset's columns they are mapped to, within ``toleransi`` (in the
+    measure's unit). ``ukuran`` pairs (column of this dataset or :data:`ROW_COUNT_MEASURE`, recap
+    column); ``kelompok`` pairs (recap column, SQL expression over this dataset's typed columns).
+    """
+
+    name: str
+    rekap: str
+    ukuran: tuple[tuple[str, str], ...]
+    kelompok: tuple[tuple[str, str], ...] = ()
+    toleransi: float = 0.0
+    severity: str = "error"
+
+
 @dataclass(frozen=True)
 class Quality:
     """Dataset-level gate settings; defaults apply when a declaration says nothing.
@@ -114,6 +135,7 @@ class Quality:
     cakupan_periode: bool = True
     tenggat_hari: int | None = None
     expectations: tuple[Expectation, ...] = ()
+    total_kontrol: tuple[ControlTotal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -345,6 +367,7 @@ def parse_dataset(raw: dict[str, Any], path: Path) -> Dataset:
             raise _fail(path, f"key column '{key}' is not declared")
     rules = tuple(RowRule(**r) for r in raw.get("row_rules", []))
     quality = _parse_quality(dict(raw.get("quality", {})), path)
+    _check_control_measures(quality, columns, path)
     return Dataset(
         name=str(raw["dataset"]),
         source=str(raw["source"]),
@@ -373,12 +396,85 @@ def _parse_quality(raw: dict[str, Any], path: Path) -> Quality:
             raise _fail(path, f"quality.expectations[{i}]: severity must be one of {SEVERITIES}")
         name, kind = str(spec.pop("name")), str(spec.pop("expectation"))
         expectations.append(Expectation(name=name, type=kind, kwargs=spec, severity=severity))
+    totals = raw.pop("total_kontrol", None) or []
+    if not isinstance(totals, list):
+        raise _fail(path, "quality.total_kontrol must be a list of control totals")
+    controls = tuple(_parse_control_total(spec, path, f"quality.total_kontrol[{i}]") for i, spec in enumerate(totals))
     if raw.get("severity_jumlah_baris", "warn") not in SEVERITIES:
         raise _fail(path, f"quality.severity_jumlah_baris must be one of {SEVERITIES}")
     try:
-        return Quality(**raw, expectations=tuple(expectations))
+        return Quality(**raw, expectations=tuple(expectations), total_kontrol=controls)
     except TypeError as exc:
         raise _fail(path, f"quality: {exc}") from None
+
+
+CONTROL_TOTAL_FIELDS = ("name", "rekap", "ukuran", "kelompok", "toleransi", "severity")
+
+
+def _parse_control_total(spec: Any, path: Path, where: str) -> ControlTotal:
+    """One ``quality.total_kontrol`` entry; what it names in other declarations is checked on loading."""
+    if not isinstance(spec, dict):
+        raise _fail(path, f"{where}: a control total is a mapping with {', '.join(CONTROL_TOTAL_FIELDS)}")
+    unknown = sorted(set(spec) - set(CONTROL_TOTAL_FIELDS))
+    if unknown:
+        raise _fail(path, f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(CONTROL_TOTAL_FIELDS)}")
+    for required in ("name", "rekap", "ukuran"):
+        if not spec.get(required):
+            raise _fail(path, f"{where}: '{required}' is required (name, the recap dataset, and ukuran: column → recap column)")
+    name = str(spec["name"])
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise _fail(path, f"{where}: name '{name}' must be snake_case (it is the check's name)")
+    pairs = {}
+    for field_name in ("ukuran", "kelompok"):
+        value = spec.get(field_name) or {}
+        if not isinstance(value, dict) or any(not str(k).strip() or not str(v).strip() for k, v in value.items()):
+            example = "{jml_dibayar: total_pokok}" if field_name == "ukuran" else "{kode_tempat_bayar: tempat_bayar}"
+            raise _fail(path, f"{where}.{field_name} must be a mapping of non-empty names, e.g. {example}")
+        pairs[field_name] = tuple((str(k), str(v)) for k, v in value.items())
+    try:
+        tolerance = float(spec.get("toleransi", 0))
+    except (TypeError, ValueError):
+        raise _fail(path, f"{where}.toleransi must be a number (in the measure's unit), got {spec['toleransi']!r}") from None
+    if tolerance < 0:
+        raise _fail(path, f"{where}.toleransi must not be negative")
+    severity = spec.get("severity", "error")
+    if severity not in SEVERITIES:
+        raise _fail(path, f"{where}.severity must be one of {SEVERITIES}")
+    return ControlTotal(name, str(spec["rekap"]), pairs["ukuran"], pairs["kelompok"], tolerance, severity)
+
+
+def _check_control_measures(quality: Quality, columns: list[Column], path: Path) -> None:
+    """Measures of this dataset must be declared numeric columns (or the row count)."""
+    numeric = {c.name for c in columns if c.type in ("integer", "decimal")}
+    if ROW_COUNT_MEASURE in {c.name for c in columns} and quality.total_kontrol:
+        raise _fail(path, f"a column named '{ROW_COUNT_MEASURE}' clashes with the row count of quality.total_kontrol; rename it")
+    for i, control in enumerate(quality.total_kontrol):
+        for column, _ in control.ukuran:
+            if column != ROW_COUNT_MEASURE and column not in numeric:
+                raise _fail(path, f"quality.total_kontrol[{i}] ({control.name}).ukuran: '{column}' is not a declared "
+                                  f"integer/decimal column of this dataset (or '{ROW_COUNT_MEASURE}' for the number of rows)")
+
+
+def check_control_totals(datasets: dict[str, Dataset]) -> None:
+    """What control totals name in their recap datasets exists: the recap, its columns, the same grain."""
+    for dataset in datasets.values():
+        for i, control in enumerate(dataset.quality.total_kontrol):
+            where = f"quality.total_kontrol[{i}] ({control.name})"
+            path = dataset.path or Path(dataset.name)
+            recap = datasets.get(control.rekap)
+            if recap is None or recap.name == dataset.name:
+                raise _fail(path, f"{where}.rekap: '{control.rekap}' is not another declared dataset")
+            if recap.period.grain != dataset.period.grain:
+                raise _fail(path, f"{where}.rekap: '{recap.name}' is per {recap.period.grain}, this dataset per "
+                                  f"{dataset.period.grain}; totals are compared per period of the same grain")
+            recap_columns = {c.name: c for c in recap.columns}
+            for _, column in control.ukuran:
+                if column not in recap_columns or recap_columns[column].type not in ("integer", "decimal"):
+                    raise _fail(path, f"{where}.ukuran: '{column}' is not an integer/decimal column of {recap.name} "
+                                      f"({recap.path})")
+            for column, _ in control.kelompok:
+                if column not in recap_columns:
+                    raise _fail(path, f"{where}.kelompok: '{column}' is not a column of {recap.name} ({recap.path})")
 
 
 def parse_metadata(raw: dict[str, Any], path: Path, strict: bool) -> SatuDataMeta:
@@ -564,6 +660,9 @@ def _parse_statistic(raw: dict[str, Any], path: Path) -> Dataset:
     if not layout.wide_years and not (layout.period_title or layout.period_filename):
         raise _fail(path, "layout: say where the year is: period.title / period.filename (a regex with one group), "
                           f"or {YEAR_SLOT} in the value columns' headers")
+    quality = _parse_quality(dict(raw.get("quality", {})), path)
+    columns = statistic_columns(layout, tuple(indicators))
+    _check_control_measures(quality, list(columns), path)
     return Dataset(
         name=str(raw["dataset"]),
         source=str(raw["source"]),
@@ -571,12 +670,12 @@ def _parse_statistic(raw: dict[str, Any], path: Path) -> Dataset:
         description=" ".join(str(raw.get("description", "")).split()),
         format=file_format,
         period=Period(column="tahun", grain="year"),
-        columns=statistic_columns(layout, tuple(indicators)),
+        columns=columns,
         key=("indikator", "kode_wilayah", "tahun", "rincian"),
         row_rules=(),
         metadata=dict(raw["metadata"]),
         path=path,
-        quality=_parse_quality(dict(raw.get("quality", {})), path),
+        quality=quality,
         satu_data=parse_metadata(raw["metadata"], path, strict=True),
         layout=layout,
         indicators=tuple(indicators),
@@ -596,6 +695,7 @@ def _load_dirs(dirs: tuple[Path, ...]) -> dict[str, Dataset]:
             if dataset.name in datasets:
                 raise _fail(path, f"dataset '{dataset.name}' is also declared in {datasets[dataset.name].path}")
             datasets[dataset.name] = dataset
+    check_control_totals(datasets)
     return datasets
 
 

@@ -25,14 +25,15 @@ class GeneratedFile:
 
     ``key`` is relative to the output directory and doubles as the landing object key
     (``<source>/<dataset>/<YYYY-MM-DD>/<file>``). ``defect_rows`` counts rows planted to fail
-    row-level checks; a ``bad_file`` is rejected whole, so its rows are not counted as defects.
+    row-level checks; a ``bad_file`` is rejected whole, so its rows are not counted as defects; a
+    ``selisih_rekap`` file loads but lost rows its source's recap counts (its defects are not counted).
     """
 
     key: str
     dataset: str
     rows: int
     defect_rows: int
-    kind: Literal["normal", "bad_file"] = "normal"
+    kind: Literal["normal", "bad_file", "selisih_rekap"] = "normal"
 
 
 def write_csv(path: Path, frames: Iterable[pl.DataFrame]) -> int:

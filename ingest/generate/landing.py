@@ -34,6 +34,7 @@ def generate_to_landing(
     bad_files: bool = True,
     progress: Callable[[str, int], None] | None = None,
     health_days: int = HEALTH_DAYS,
+    rekap_selisih: bool = False,
 ) -> list[GeneratedFile]:
     """Generate a city-year into a scratch folder, then upload every file to ``landing``.
 
@@ -45,13 +46,14 @@ def generate_to_landing(
     for tax benchmarks, and health has its own, ``benchmarks/bench_kesehatan.py``); 0 days skips them. Files are put under their
     ``<source>/<dataset>/<delivery date>/<file>`` keys; an existing key is overwritten with the
     same bytes (generation is deterministic), so running this twice delivers nothing new.
+    ``rekap_selisih`` adds a PBB payment re-export that disagrees with its recap (see ``generate_tax``).
     """
     if rows is not None:
         scale = scale_for_rows(rows)
     with tempfile.TemporaryDirectory(prefix="satudata-generate-") as tmp:
         out = Path(tmp)
         files = generate_tax(out, year=year, scale=scale, seed=seed, defect_rate=defect_rate,
-                             bad_files=bad_files, progress=progress)
+                             bad_files=bad_files, progress=progress, rekap_selisih=rekap_selisih)
         files += generate_opd(out, year=year, seed=seed, defect_rate=defect_rate, bad_files=bad_files,
                               progress=progress)
         if health_days > 0:

@@ -1,8 +1,9 @@
 """Synthetic extracts of Kota Baubau's regional revenue office (Bapenda), as its systems deliver them.
 
-Five source systems, six datasets (layouts declared in ``datasets/pajak/*.yaml``):
+Five source systems, seven datasets (layouts declared in ``datasets/pajak/*.yaml``):
 
-- SISMIOP: PBB-P2 SPPT once a year, PBB-P2 payments one CSV per payment month;
+- SISMIOP: PBB-P2 SPPT once a year, PBB-P2 payments one CSV per payment month, delivered with
+  that month's recap (rekap pembayaran per tempat bayar: transactions, total pokok, total denda);
 - BPHTB: validated and paid SSPD, one CSV per payment month;
 - SIMPATDA: self-assessed PBJT/MBLB returns (SPTPD) from the payment gateway, JSON lines per masa;
 - e-retribusi: levy receipts, one CSV per month;
@@ -11,7 +12,10 @@ Five source systems, six datasets (layouts declared in ``datasets/pajak/*.yaml``
 Every (dataset, month) draws from its own generator seeded from ``seed`` and fixed labels, and
 rows are written month by month, so the same arguments give byte-identical files at any scale in
 bounded memory. A share of rows carries planted defects (see :mod:`ingest.generate.defects`) and,
-optionally, some deliveries are broken as a whole, to exercise quarantine and rejection.
+optionally, some deliveries are broken as a whole, to exercise quarantine and rejection. A recap is
+computed from the rows of the extract as written, typos included (the source system's recap is a
+query over the same data), so it disagrees with the extract only when rows go missing between the
+system and the landing bucket — which ``rekap_selisih`` plants once.
 """
 
 from __future__ import annotations
@@ -244,8 +248,12 @@ class _Run:
         """An independent generator per purpose, so one dataset's draws never shift another's."""
         return np.random.default_rng([self.seed, *(zlib.crc32(str(label).encode()) for label in labels)])
 
-    def deliver(self, key: str, frames: Iterable[pl.DataFrame], defects: Sequence[Defect]) -> GeneratedFile:
-        """Plant defects into the frames, write them as one delivered file and report progress."""
+    def deliver(self, key: str, frames: Iterable[pl.DataFrame], defects: Sequence[Defect],
+                written: Callable[[pl.DataFrame], None] | None = None) -> GeneratedFile:
+        """Plant defects into the frames, write them as one delivered file and report progress.
+
+        ``written`` sees each frame as written (defects included), e.g. to total it for a recap.
+        """
         dataset = key.split("/")[1]
         rng = self.rng("defects", key)
         planted = 0
@@ -255,7 +263,10 @@ class _Run:
             for frame in frames:
                 kinds = draw_kinds(rng, frame.height, self.defect_rate, len(defects))
                 planted += int((kinds >= 0).sum())
-                yield plant(frame, kinds, defects)
+                frame = plant(frame, kinds, defects)
+                if written is not None:
+                    written(frame)
+                yield frame
                 self.report(dataset, frame.height)
 
         write = write_jsonl if key.endswith(".jsonl") else write_csv
@@ -288,11 +299,13 @@ class _Monthly:
         filename = self.filename.format(year=year, month=f"{month:02d}")
         return f"{self.source}/{self.dataset}/{delivered.isoformat()}/{filename}"
 
-    def deliver(self, run: _Run, month: int, frame: pl.DataFrame, defects: Sequence[Defect]) -> GeneratedFile:
-        return run.deliver(self.key(run.year, month), [frame], defects)
+    def deliver(self, run: _Run, month: int, frame: pl.DataFrame, defects: Sequence[Defect],
+                written: Callable[[pl.DataFrame], None] | None = None) -> GeneratedFile:
+        return run.deliver(self.key(run.year, month), [frame], defects, written)
 
 
 _PBB_PEMBAYARAN = _Monthly("sismiop", "pbb_pembayaran", 5, "pembayaran_pbb_{year}-{month}.csv")
+_REKAP_PBB = _Monthly("sismiop", "rekap_pembayaran_pbb", 5, "rekap_pembayaran_pbb_{year}-{month}.csv")  # with the extract
 _BPHTB = _Monthly("bphtb", "bphtb_transaksi", 4, "bphtb_{year}-{month}.csv")
 _SPTPD = _Monthly("simpatda", "sptpd", 20, "sptpd_{year}-{month}.jsonl")  # after the payment window closes
 _RETRIBUSI = _Monthly("eretribusi", "retribusi", 3, "retribusi_{year}-{month}.csv")
@@ -320,6 +333,7 @@ _DENDA_MAX_MONTHS = 24
 # SISMIOP KD_TP: 01 Bank Sultra (the regional bank, most payments), 02 BRI, 03 BNI, 04 Kantor Pos,
 # 05 marketplace/e-wallet partners.
 _TEMPAT_BAYAR = ("01", "02", "03", "04", "05")
+_NAMA_TEMPAT_BAYAR = ("BANK SULTRA", "BANK BRI", "BANK BNI", "KANTOR POS", "MITRA E-COMMERCE/E-WALLET")
 _TEMPAT_BAYAR_WEIGHTS = (0.55, 0.18, 0.1, 0.1, 0.07)
 
 _NOP_DEFECTS = (
@@ -507,7 +521,8 @@ def _write_pbb_pembayaran(run: _Run, objects: _ObjekPajak) -> list[GeneratedFile
     run.realisasi["pbb_p2"] += int(payments.pokok.sum())
     bounds = _month_bounds(payments.tanggal, run.year)
     defects = [*impossible_dates("TGL_PEMBAYARAN_SPPT", run.year), *_NOP_DEFECTS, negative("JML_SPPT_YG_DIBAYAR")]
-    files = []
+    files: list[GeneratedFile] = []
+    written: list[pl.DataFrame] = []
     for month in range(1, 13):
         rows = slice(bounds[month - 1], bounds[month])
         frame = pl.DataFrame({
@@ -519,8 +534,51 @@ def _write_pbb_pembayaran(run: _Run, objects: _ObjekPajak) -> list[GeneratedFile
             "DENDA_SPPT": payments.denda[rows],
             "KD_TP": pick(_TEMPAT_BAYAR, payments.tempat[rows]),
         })
-        files.append(_PBB_PEMBAYARAN.deliver(run, month, frame, defects))
+        extract = _PBB_PEMBAYARAN.deliver(run, month, frame, defects, written=written.append)
+        files += [extract, _write_rekap_pbb(run, month, pl.concat(written))]
+        written.clear()
     return files
+
+
+def _write_rekap_pbb(run: _Run, month: int, extract: pl.DataFrame) -> GeneratedFile:
+    """SISMIOP's monthly recap of the payment extract: per tempat bayar, transactions, pokok and denda.
+
+    Totalled over the rows as written (typos included: SISMIOP's recap queries the same records),
+    so bronze + quarantine of the extract add up to it exactly.
+    """
+    names = pl.DataFrame({"KD_TP": _TEMPAT_BAYAR, "NM_TP": _NAMA_TEMPAT_BAYAR})
+    recap = (
+        extract.group_by("KD_TP")
+        .agg(JML_TRANSAKSI=pl.len(), TOTAL_POKOK=pl.col("JML_SPPT_YG_DIBAYAR").sum(), TOTAL_DENDA=pl.col("DENDA_SPPT").sum())
+        .join(names, on="KD_TP", how="left")
+        .sort("KD_TP")
+        .select(pl.lit(f"{run.year}-{month:02d}").alias("MASA_BAYAR"), "KD_TP", "NM_TP", "JML_TRANSAKSI",
+                "TOTAL_POKOK", "TOTAL_DENDA")
+    )
+    key = _REKAP_PBB.key(run.year, month)
+    rows = write_csv(run.out_dir / key, [recap])
+    run.report(_REKAP_PBB.dataset, rows)
+    return GeneratedFile(key, _REKAP_PBB.dataset, rows, 0)
+
+
+_LOST_MONTH = 7  # the busiest month before the August due date
+_LOST_SHARE = 0.05
+_LOST_DAYS_LATER = 3  # after the truncated re-delivery of the same month (bad files, two days later)
+
+
+def _write_lost_rows(run: _Run, files: Sequence[GeneratedFile]) -> GeneratedFile:
+    """A re-export of one month's payments, three days later, that lost its last rows.
+
+    The file ends cleanly after the last row it has, so every file-level and row-level check passes;
+    only the control total against the month's recap (delivered with the first export) can tell.
+    """
+    good = next(f for f in files if f.key == _PBB_PEMBAYARAN.key(run.year, _LOST_MONTH))
+    lines = (run.out_dir / good.key).read_bytes().splitlines(keepends=True)
+    lost = max(1, round(good.rows * _LOST_SHARE))
+    key = _PBB_PEMBAYARAN.key(run.year, _LOST_MONTH, days_later=_LOST_DAYS_LATER)
+    run.save(key, b"".join(lines[: len(lines) - lost]))
+    run.report(_PBB_PEMBAYARAN.dataset, good.rows - lost)
+    return GeneratedFile(key, _PBB_PEMBAYARAN.dataset, good.rows - lost, 0, "selisih_rekap")
 
 
 # --- BPHTB -------------------------------------------------------------------------------------
@@ -930,14 +988,19 @@ def generate_tax(
     defect_rate: float = 0.01,
     bad_files: bool = True,
     progress: Callable[[str, int], None] | None = None,
+    rekap_selisih: bool = False,
 ) -> list[GeneratedFile]:
     """Write a city-year of tax extracts under ``out_dir`` as ``<source>/<dataset>/<delivery date>/<file>``.
 
     ``scale`` 1.0 is a realistic Kota Baubau year (about 45 000 PBB objects, 800 PBJT/MBLB
     taxpayers, roughly 170 000 payment and receipt rows); every population scales linearly.
     About ``defect_rate`` of the rows in each CSV/JSONL delivery carry one planted defect each.
-    With ``bad_files`` four extra deliveries are broken as a whole. ``progress(label, rows)`` is
-    called with the number of rows just written. Returns the files sorted by key.
+    With ``bad_files`` four extra deliveries are broken as a whole. With ``rekap_selisih`` July's
+    PBB payments are re-exported three days later without their last rows (kind ``selisih_rekap``):
+    a well-formed file that disagrees with the month's recap, which blocks the PBB marts until a
+    complete re-delivery. It is off by default because a blocked PBB dataset holds back every
+    revenue mart. ``progress(label, rows)`` is called with the number of rows just written.
+    Returns the files sorted by key.
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -954,6 +1017,8 @@ def generate_tax(
     ]
     if bad_files:
         files += _write_bad_files(run, files)
+    if rekap_selisih:
+        files.append(_write_lost_rows(run, files))
     return sorted(files, key=lambda generated: generated.key)
 
 

@@ -144,3 +144,48 @@ def test_audit_ledger_balances_and_records_replacements(tax_city):
         "select diblokir, pemeriksaan_gagal_galat from fct_buku_besar_berkas where berkas = 'eretribusi/retribusi/2025-07-20/retribusi_2025-06.csv'"
     ).fetchone()
     assert blocked_file == (True, 1)
+
+
+def test_recap_mismatch_blocks_pbb_marts_until_a_complete_redelivery(tax_city, tmp_path):
+    """SISMIOP re-exports July without its last rows: every row is valid, only the recap can tell."""
+    from ingest.generate.tax import generate_tax
+
+    settings = tax_city["settings"]
+    payments = get_dataset(settings, "pbb_pembayaran")
+    # the session's city again (same arguments, so the same bytes), with the planted short re-export
+    files = generate_tax(tmp_path, scale=0.05, seed=7, defect_rate=0.01, bad_files=False, rekap_selisih=True)
+    [short] = [f for f in files if f.kind == "selisih_rekap"]
+    complete = next(f for f in files if f.kind == "normal" and f.key.endswith("pembayaran_pbb_2025-07.csv"))
+    assert complete.key in {f.key for f in tax_city["files"]}
+    realisasi = _etag(settings, "fct_realisasi_pad_bulanan")
+    objectstore.upload_file(settings, settings.bucket_landing, short.key, tmp_path / short.key, "text/csv")
+    result = run_job(settings, "muat_data_pajak")
+    assert result["success"], result["error"]
+    check = _check(result, "bronze/sismiop/pbb_pembayaran", "cocok_rekap_sismiop")
+    assert (check["passed"], check["severity"]) == (False, "ERROR")
+    assert [d.name for d in gate.blocked_datasets(settings, [payments])] == ["pbb_pembayaran"]
+    assert "marts/fct_realisasi_pad_bulanan" not in result["assets"]
+    assert "marts/fct_tunggakan_pbb" not in result["assets"]
+    assert _etag(settings, "fct_realisasi_pad_bulanan") == realisasi
+    # the stored verdict names the month, the bank and the amount missing against the recap
+    status = objectstore.get_json(settings, settings.bucket_lake, gate.status_key(payments))
+    outcome = next(o for o in status["outcomes"] if o["name"] == "cocok_rekap_sismiop")
+    july = [s for s in outcome["samples"] if s.startswith("2025-07 ")]
+    assert july and all("kurang dari rekap" in s for s in july)
+    assert any(": jml_dibayar — rekap (total_pokok) Rp " in s and ", selisih Rp " in s for s in july)
+    observed = outcome["observed"]
+    others = {p: o for p, o in observed.items() if p != "2025-07"} if isinstance(observed, dict) else {}
+    assert all("cocok" in o for o in others.values()), others
+
+    # SISMIOP re-exports the whole month (a fresh export: same rows, Windows line endings)
+    fixed = tmp_path / "lengkap.csv"
+    fixed.write_bytes((tmp_path / complete.key).read_bytes().replace(b"\n", b"\r\n"))
+    key = complete.key.replace("2025-08-05", "2025-08-09")
+    objectstore.upload_file(settings, settings.bucket_landing, key, fixed, "text/csv")
+    result = run_job(settings, "muat_data_pajak")
+    assert result["success"], result["error"]
+    assert _check(result, "bronze/sismiop/pbb_pembayaran", "cocok_rekap_sismiop")["passed"]
+    assert not gate.blocked_datasets(settings, [payments])
+    assert "marts/fct_realisasi_pad_bulanan" in result["assets"]
+    entry = next(e for e in ledger.entries(settings, payments) if e.berkas == key)
+    assert entry.periode == "2025-07" and entry.baris_dibaca == complete.rows

@@ -327,3 +327,37 @@ def test_scale_for_rows_hits_the_requested_payment_rows(tmp_path: Path) -> None:
     delivered = sum(f.rows for f in files if f.dataset in PAYMENT_DATASETS)
     assert delivered == pytest.approx(requested, rel=0.15)
     assert scale_for_rows(5_000_000) == pytest.approx(5 * scale_for_rows(1_000_000), rel=0.05)
+
+
+def test_pbb_recap_totals_the_extract_as_written_per_bank(generated) -> None:
+    """Each month's SISMIOP recap adds up the delivered rows, typos (negative amounts) included."""
+    out, files = generated
+    recaps = sorted(f.key for f in files if f.dataset == "rekap_pembayaran_pbb")
+    assert [k.rsplit("/", 1)[1] for k in recaps] == [f"rekap_pembayaran_pbb_2025-{m:02d}.csv" for m in range(1, 13)]
+    for key in recaps:
+        month = key[-11:-4]
+        extract = next(f.key for f in files if f.kind == "normal" and f.key.endswith(f"pembayaran_pbb_{month}.csv")
+                       and f.dataset == "pbb_pembayaran")
+        assert key.split("/")[2] == extract.split("/")[2]  # delivered with its extract
+        totals: dict[str, list[float]] = {}
+        for row in _rows(out / extract):
+            bank = totals.setdefault(row["KD_TP"], [0, 0.0, 0.0])
+            bank[0] += 1
+            bank[1] += _number(row["JML_SPPT_YG_DIBAYAR"])
+            bank[2] += _number(row["DENDA_SPPT"])
+        recap = {r["KD_TP"]: [int(r["JML_TRANSAKSI"]), _number(r["TOTAL_POKOK"]), _number(r["TOTAL_DENDA"])]
+                 for r in _rows(out / key)}
+        assert all(r["MASA_BAYAR"] == month for r in _rows(out / key))
+        assert recap == totals, key
+
+
+def test_rekap_selisih_plants_one_short_reexport(tmp_path) -> None:
+    files = generate_tax(tmp_path, scale=SCALE, defect_rate=DEFECT_RATE, bad_files=True, rekap_selisih=True)
+    [short] = [f for f in files if f.kind == "selisih_rekap"]
+    good = next(f for f in files if f.kind == "normal" and f.key.endswith("pembayaran_pbb_2025-07.csv"))
+    # after the month's truncated re-delivery (a bad file two days later): a key of its own
+    assert short.key == good.key.replace("2025-08-05", "2025-08-08")
+    assert len({f.key for f in files}) == len(files)
+    lines, full = (tmp_path / short.key).read_bytes(), (tmp_path / good.key).read_bytes()
+    assert full.startswith(lines) and lines.endswith(b"\n")  # a clean file, just shorter
+    assert short.rows == len(_rows(tmp_path / short.key)) < good.rows
