@@ -10,6 +10,7 @@ columns are returned as :class:`MalformedRow` instead. A file that cannot be rea
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,7 +96,7 @@ def _ends_with_newline(path: Path) -> bool:
 
 
 def _require_headers(dataset: Dataset, present: list[str], where: str) -> None:
-    wanted = [c.source for c in dataset.columns]
+    wanted = [c.source for c in dataset.delivered_columns]
     missing = [h for h in wanted if h not in present]
     if missing:
         raise FileRejected(
@@ -131,7 +132,7 @@ def read_csv(path: Path, dataset: Dataset) -> Iterator[RawBatch]:
         )
         return "skip"
 
-    names = [c.source for c in dataset.columns]
+    names = [c.source for c in dataset.delivered_columns]
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(use_threads=False, block_size=16 << 20, encoding="utf8"),
@@ -183,7 +184,7 @@ def read_jsonl(path: Path, dataset: Dataset) -> Iterator[RawBatch]:
     """Stream JSON lines one record at a time; invalid lines become malformed rows."""
     _sniff(path, "JSON lines")
     _check_utf8(path)
-    names = [c.source for c in dataset.columns]
+    names = [c.source for c in dataset.delivered_columns]
     truncated = not _ends_with_newline(path)
     seen_keys: set[str] = set()
     good_lines = 0
@@ -256,13 +257,18 @@ def read_xlsx(path: Path, dataset: Dataset) -> Iterator[RawBatch]:
                 f"sheet '{sheet_name}' tidak ada; sheet yang ada: {', '.join(workbook.sheetnames)}"
             )
         sheet = workbook[sheet_name]
-        names = [c.source for c in dataset.columns]
+        names = [c.source for c in dataset.delivered_columns]
         positions: dict[str, int] = {}
         columns: dict[str, list[str | None]] = {n: [] for n in names}
         rows: list[int] = []
+        total_row = re.compile(fmt.total_row, re.IGNORECASE) if fmt.total_row else None
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             if number < fmt.header_row:
                 continue
+            if total_row and number > fmt.header_row and any(
+                isinstance(v, str) and total_row.search(v.strip()) for v in values
+            ):
+                break  # the total row ends the table; below it come notes and signatures
             if number == fmt.header_row:
                 header = [str(v).strip() if v is not None else "" for v in values]
                 _require_headers(dataset, [h for h in header if h], f"sheet '{sheet_name}' baris {number} (header)")
@@ -295,5 +301,18 @@ READERS = {"csv": read_csv, "jsonl": read_jsonl, "xlsx": read_xlsx}
 
 
 def read_file(path: Path, dataset: Dataset) -> Iterator[RawBatch]:
-    """Dispatch on the declared format."""
-    return READERS[dataset.format.type](path, dataset)
+    """Dispatch on the declared format; a period declared from the file name becomes a column."""
+    batches = READERS[dataset.format.type](path, dataset)
+    if not dataset.period.filename:
+        return batches
+    match = re.search(dataset.period.filename, path.name, re.IGNORECASE)
+    if match is None:
+        raise FileRejected(
+            f"nama berkas '{path.name}' tidak memuat periode (pola {dataset.period.filename}); "
+            "kirim ulang dengan nama berkas sesuai kesepakatan"
+        )
+    source = dataset.column(dataset.period.column).source
+    return (
+        RawBatch(b.table.append_column(source, pa.array([match.group(1)] * b.table.num_rows, pa.string())), b.malformed)
+        for b in batches
+    )

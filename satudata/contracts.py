@@ -146,12 +146,23 @@ class FileFormat:
     encoding: str = "utf-8"
     sheet: str | None = None
     header_row: int = 1
+    # XLSX: a regex matching a cell of the sheet's total row (e.g. '^JUMLAH$'); the table ends there,
+    # so the total and a signature block below it are not read as data
+    total_row: str | None = None
 
 
 @dataclass(frozen=True)
 class Period:
+    """The column that says which period a row belongs to, and its grain.
+
+    ``filename``: a regex with one group capturing the period from the delivered file's name (in
+    the column's ``date_format``), for sheets that state their month only in the title and name,
+    such as a monthly recap; the column is then not read from the file but filled from the name.
+    """
+
     column: str
     grain: str
+    filename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -310,6 +321,13 @@ class Dataset:
     def ledger_prefix(self) -> str:
         return f"ledger/{self.source}/{self.name}/"
 
+    @property
+    def delivered_columns(self) -> tuple[Column, ...]:
+        """The columns read from the delivered file (a period taken from the file name is not in it)."""
+        if self.period.filename:
+            return tuple(c for c in self.columns if c.name != self.period.column)
+        return self.columns
+
     def column(self, name: str) -> Column:
         for col in self.columns:
             if col.name == name:
@@ -359,9 +377,23 @@ def parse_dataset(raw: dict[str, Any], path: Path) -> Dataset:
         except TypeError as exc:
             raise _fail(path, f"{where}: {exc}") from None
     names = [c.name for c in columns]
-    period = Period(**raw["period"])
+    try:
+        period = Period(**raw["period"])
+    except TypeError as exc:
+        raise _fail(path, f"period: {exc}") from None
     if period.column not in names or period.grain not in GRAINS:
         raise _fail(path, f"period must name a declared column and a grain in {GRAINS}")
+    for name, pattern, groups in (("period.filename", period.filename, 1), ("format.total_row", fmt.get("total_row"), None)):
+        if pattern is None:
+            continue
+        try:
+            compiled = re.compile(str(pattern), re.IGNORECASE)
+        except re.error as exc:
+            raise _fail(path, f"{name}: not a valid regular expression ({exc})") from None
+        if groups is not None and compiled.groups != groups:
+            raise _fail(path, f"{name}: the expression needs exactly one group capturing the period, e.g. '_(\\d{{4}}-\\d{{2}})\\.xlsx$'")
+    if fmt.get("total_row") is not None and fmt["type"] != "xlsx":
+        raise _fail(path, "format.total_row is only read from XLSX sheets")
     for key in raw.get("key", []):
         if key not in names:
             raise _fail(path, f"key column '{key}' is not declared")

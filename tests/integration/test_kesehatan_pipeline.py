@@ -115,3 +115,25 @@ def test_no_raw_identifier_leaks_to_lake_open_or_warehouse(health, tmp_path):
 
     leaks = [f for f in findings if not (f.kind == "nama" and column(f.where) in taxpayer)]
     assert not leaks, sorted({(f.kind, f.where) for f in leaks})[:30]
+
+
+def test_puskesmas_recap_is_loaded_and_checked_against_the_fhir_feed(health):
+    settings = health["settings"]
+    recap = get_dataset(settings, "rekap_kunjungan")
+    delivered = {f.key: f for f in health["files"] if f.key.startswith("dinkes/rekap_kunjungan/")}
+    entries = {e.berkas: e for e in ledger.entries(settings, recap)}
+    assert delivered and set(entries) == set(delivered)
+    for key, entry in entries.items():
+        # 17 Puskesmas rows; the JUMLAH row and the signature block below it are not data
+        assert entry.status == ledger.STATUS_LOADED and entry.balanced, entry
+        assert (entry.baris_dimuat, entry.baris_karantina) == (delivered[key].rows, 0), entry
+        assert entry.periode == key[-12:-5]  # the month from the file name
+    con = connect(settings)
+    months = con.execute(
+        f"select periode, count(distinct nama_puskesmas), sum(jumlah_kunjungan) from read_parquet("
+        f"'{settings.lake_uri(recap.bronze_prefix)}*/*.parquet', hive_partitioning = true) group by 1 order by 1"
+    ).fetchall()
+    assert [m[0] for m in months][:2] == ["2025-01", "2025-02"] and all(m[1] == 17 and m[2] > 0 for m in months)
+    # the comparison with the FHIR feed is a dbt test shown as a warning-level check on the recap's staging model
+    [check] = [c for c in health["result"]["checks"] if c["check"] == "assert_rekap_kunjungan_sama_dengan_fhir"]
+    assert (check["asset"], check["severity"]) == ("staging/stg_dinkes__rekap_kunjungan", "WARN")

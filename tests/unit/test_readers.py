@@ -127,3 +127,44 @@ def test_xlsx_header_row_and_sheet_row_numbers(tmp_path):
     wb.save(path)
     with pytest.raises(FileRejected, match="sheet 'Target Pendapatan' tidak ada"):
         _read(path, dataset)
+
+
+# --- the Dinkes recap: period from the file name, table ending at the JUMLAH row -----------------
+
+
+@pytest.fixture(scope="module")
+def rekap_files(tmp_path_factory):
+    from datetime import date
+
+    from ingest.generate.health import generate_health
+
+    out = tmp_path_factory.mktemp("kesehatan")
+    files = generate_health(out, start=date(2025, 1, 27), days=6, scale=0.05, defect_rate=0.0, bad_files=False)
+    return out, [f for f in files if f.dataset == "rekap_kunjungan"]
+
+
+def test_recap_sheet_reads_puskesmas_rows_with_the_month_from_the_file_name(rekap_files):
+    import duckdb
+
+    from ingest.rules import compile_query
+
+    out, files = rekap_files
+    dataset = get_dataset(get_settings(), "rekap_kunjungan")
+    january = next(f for f in files if f.key.endswith("_2025-01.xlsx"))
+    rows, bad = _read(out / january.key, dataset)
+    assert not bad and len(rows) == january.rows == 17  # JUMLAH and the signature block are not data
+    assert {r["BULAN"] for r in rows} == {"2025-01"} and rows[0]["_baris"] == 7
+    assert all(r["NAMA PUSKESMAS"].startswith("PUSKESMAS ") for r in rows)
+    con = duckdb.connect()
+    for batch in read_file(out / january.key, dataset):
+        con.register("batch", batch.table)
+        typed = con.execute(f"select periode, _ditolak, _alasan from ({compile_query(dataset, get_settings())})").fetchall()
+    assert {(p, rejected) for p, rejected, _ in typed} == {("2025-01", False)}, typed
+
+
+def test_recap_with_a_file_name_without_its_month_is_rejected(rekap_files, tmp_path):
+    out, files = rekap_files
+    renamed = tmp_path / "rekap kunjungan januari.xlsx"
+    renamed.write_bytes((out / files[0].key).read_bytes())
+    with pytest.raises(FileRejected, match="tidak memuat periode"):
+        list(read_file(renamed, get_dataset(get_settings(), "rekap_kunjungan")))
