@@ -212,19 +212,19 @@ def load_pending(
     settings: Settings, dataset: Dataset, on_file: Callable[[ledger.LedgerEntry], None] | None = None
 ) -> list[ledger.LedgerEntry]:
     """Process every landing file of ``dataset`` that has no ledger entry yet, oldest first."""
-    todo = ledger.pending(settings, dataset)
-    if not todo:
-        return []
-    known = {e.sha256: e.berkas for e in ledger.entries(settings, dataset) if e.status == ledger.STATUS_LOADED}
-    results = []
-    for key in todo:
-        entry = load_delivery(settings, dataset, key, known)
-        if entry.status == ledger.STATUS_LOADED:
-            known[entry.sha256] = key
-        results.append(entry)
-        if on_file:
-            on_file(entry)
-    return results
+    return load_deliveries(settings, dataset, ledger.pending(settings, dataset), on_file)
+
+
+def load_deliveries(
+    settings: Settings, dataset: Dataset, keys: list[str], on_file: Callable[[ledger.LedgerEntry], None] | None = None
+) -> list[ledger.LedgerEntry]:
+    """Process the given landing files in order (see :func:`ingest.ledger.process`).
+
+    A delivery states its whole period, so only the one currently in bronze makes identical bytes a
+    duplicate: re-sending an earlier good version after a bad correction restores the period.
+    """
+    return ledger.process(settings, dataset, keys, lambda key, known: load_delivery(settings, dataset, key, known),
+                          on_file, current_only=True)
 
 
 def summarize(entries: list[ledger.LedgerEntry]) -> dict[str, int]:

@@ -815,18 +815,17 @@ def pending(settings: Settings, feed: FhirFeed) -> list[str]:
 def load_pending(settings: Settings, feed: FhirFeed,
                  on_file: Callable[[ledger.LedgerEntry], None] | None = None) -> list[ledger.LedgerEntry]:
     """Process every landing file of ``feed`` without a ledger entry yet."""
-    todo = pending(settings, feed)
-    if not todo:
+    return load_deliveries(settings, feed, pending(settings, feed), on_file)
+
+
+def load_deliveries(settings: Settings, feed: FhirFeed, keys: list[str],
+                    on_file: Callable[[ledger.LedgerEntry], None] | None = None) -> list[ledger.LedgerEntry]:
+    """Process the given landing files of ``feed`` in processing order (see :func:`ingest.ledger.process`)."""
+    if not keys:
         return []
     pseudo = from_settings(settings)
-    known = {e.sha256: e.berkas for e in ledger.entries(settings, feed) if e.status == ledger.STATUS_LOADED}
     patients = known_patients(settings)
-    results = []
-    for key in todo:
-        entry = load_delivery(settings, feed, key, known, patients, pseudo)
-        if entry.status == ledger.STATUS_LOADED:
-            known[entry.sha256] = key
-        results.append(entry)
-        if on_file:
-            on_file(entry)
-    return results
+    return ledger.process(
+        settings, feed, sorted(keys, key=_order),
+        lambda key, known: load_delivery(settings, feed, key, known, patients, pseudo), on_file,
+    )

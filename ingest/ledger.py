@@ -10,6 +10,7 @@ not loaded (a total that does not match is quarantined and counted as read).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from satudata import objectstore
@@ -71,11 +72,56 @@ def entries(settings: Settings, dataset: Dataset) -> list[LedgerEntry]:
     return sorted(out, key=lambda e: e.berkas)
 
 
+def landed(settings: Settings, dataset: Dataset) -> list[str]:
+    """Every landing key of a dataset (processed or not), oldest delivery first."""
+    return sorted(k for k, _ in objectstore.list_keys(settings, settings.bucket_landing, dataset.landing_prefix))
+
+
 def pending(settings: Settings, dataset: Dataset) -> list[str]:
     """Landing keys of a dataset that have no ledger entry yet, oldest delivery first."""
     done = {
         key[len(LEDGER_ROOT) : -len(".json")]
         for key, _ in objectstore.list_keys(settings, settings.bucket_lake, LEDGER_ROOT + dataset.landing_prefix)
     }
-    landed = [k for k, _ in objectstore.list_keys(settings, settings.bucket_landing, dataset.landing_prefix)]
-    return sorted(k for k in landed if k not in done)
+    return [k for k in landed(settings, dataset) if k not in done]
+
+
+def process(
+    settings: Settings,
+    dataset: Dataset,
+    keys: list[str],
+    load_one: Callable[[str, dict[str, str]], LedgerEntry],
+    on_file: Callable[[LedgerEntry], None] | None = None,
+    current_only: bool = False,
+) -> list[LedgerEntry]:
+    """Process landing files in order, whether or not the ledger has seen them.
+
+    ``load_one(key, known)`` loads one file, where ``known`` maps sha256 → landing key of files
+    whose bytes are already in bronze (a file with a known hash is a duplicate and changes nothing).
+    With ``current_only`` only the delivery that currently states each period counts: re-sending
+    an earlier, superseded version of a period (the good file after a bad correction) loads it
+    again and restores that period. Reprocessing (a backfill) replays deliveries oldest first, so
+    a period ends as its latest good delivery left it; their own earlier ledger entries do not make
+    them duplicates of themselves.
+    """
+    if not keys:
+        return []
+    replay = set(keys)
+    loaded = [e for e in entries(settings, dataset) if e.status == STATUS_LOADED and e.berkas not in replay]
+    current: dict[str, LedgerEntry] = {}
+    for e in loaded:  # in delivery order: the last delivery of a period is the one in bronze
+        current[e.periode or e.berkas] = e
+    known = {e.sha256: e.berkas for e in (current.values() if current_only else loaded)}
+    results = []
+    for key in keys:
+        entry = load_one(key, known)
+        if entry.status == STATUS_LOADED:
+            superseded = current.get(entry.periode or entry.berkas)
+            if current_only and superseded is not None and known.get(superseded.sha256) == superseded.berkas:
+                del known[superseded.sha256]
+            current[entry.periode or entry.berkas] = entry
+            known[entry.sha256] = key
+        results.append(entry)
+        if on_file:
+            on_file(entry)
+    return results

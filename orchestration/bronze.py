@@ -1,7 +1,8 @@
 """Bronze assets, one per declared dataset, built by a factory from the declarations.
 
-Each asset loads every pending landing delivery of its dataset (``ingest.bronze``), records the
-outcome in the ledger, validates the periods it loaded against the checks derived from the same
+Each asset is partitioned by its dataset's period grain (``orchestration.partitions``). A run of a
+partition loads the pending landing deliveries that feed it (``ingest.bronze``) — or, in a
+backfill, reloads every delivery of that period — records the outcome in the ledger, validates the periods it loaded against the checks derived from the same
 declaration (``quality``), and reports what a steward wants to see: files loaded, rejected and
 duplicated, rows loaded and quarantined, the last file, and per check the observed value, failing
 rows and samples. A rejected file is logged as an error naming the file but does not stop the
@@ -16,12 +17,14 @@ from dagster import (
     AssetKey,
     AssetSpec,
     AssetsDefinition,
+    Config,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
 from ingest import bronze, ledger
+from orchestration.partitions import PARTITIONS, deliveries_of
 from orchestration.resources import SatuDataResource
 from quality import gate, report
 from quality.suites import build_checks
@@ -46,7 +49,8 @@ def landing_spec(dataset: Dataset) -> AssetSpec:
     )
 
 
-def _check_result(outcome: gate.Outcome) -> AssetCheckResult:
+def check_result(outcome: gate.Outcome, asset_key: AssetKey | None = None) -> AssetCheckResult:
+    """A gate outcome as a Dagster check result: observed value, failing rows and samples in its metadata."""
     metadata: dict[str, object] = {
         "nilai_teramati": MetadataValue.json({"nilai": outcome.observed}),
         "periode": MetadataValue.text(", ".join(outcome.periods) or "-"),
@@ -59,11 +63,27 @@ def _check_result(outcome: gate.Outcome) -> AssetCheckResult:
     if outcome.samples:
         metadata["contoh_gagal" if not outcome.passed else "contoh"] = MetadataValue.json(outcome.samples)
     return AssetCheckResult(
+        asset_key=asset_key,
         check_name=outcome.name,
         passed=outcome.passed,
         severity=AssetCheckSeverity.ERROR if outcome.severity == "error" else AssetCheckSeverity.WARN,
         metadata=metadata,
     )
+
+
+class MuatConfig(Config):
+    """Run configuration of a bronze partition."""
+
+    muat_ulang: bool = False
+    """Reload every delivery of the partition, not only new ones (after a declaration changed)."""
+
+
+RELOAD_TAG = "satudata/muat_ulang"
+
+
+def is_reload(context: AssetExecutionContext, config: MuatConfig) -> bool:
+    """Backfills (from the UI: tag ``dagster/backfill``; ``satudata backfill``: RELOAD_TAG) reload their partitions."""
+    return config.muat_ulang or "dagster/backfill" in context.run.tags or context.run.tags.get(RELOAD_TAG) == "true"
 
 
 def bronze_asset(dataset: Dataset) -> AssetsDefinition:
@@ -79,12 +99,16 @@ def bronze_asset(dataset: Dataset) -> AssetsDefinition:
         group_name=dataset.domain,
         description=f"{dataset.description}\n\nDeklarasi: `{dataset.path.name if dataset.path else dataset.name}`.",
         kinds={"parquet", "s3"},
-        metadata={"periode": f"{dataset.period.column} ({dataset.period.grain})", "kunci": ", ".join(dataset.key)},
+        metadata={"periode": f"{dataset.period.column} ({dataset.period.grain})", "kunci": ", ".join(dataset.key),
+                  "prefiks_landing": dataset.landing_prefix},
+        partitions_def=PARTITIONS[dataset.period.grain],
         tags={"domain": dataset.domain},
         check_specs=[AssetCheckSpec(name=c.name, asset=key, description=f"[{c.severity}] {c.description}") for c in checks],
     )
-    def _bronze(context: AssetExecutionContext, satudata: SatuDataResource) -> MaterializeResult:
+    def _bronze(context: AssetExecutionContext, satudata: SatuDataResource, config: MuatConfig) -> MaterializeResult:
         settings = satudata.settings()
+        partition = context.partition_key
+        reload = is_reload(context, config)
 
         def on_file(entry: ledger.LedgerEntry) -> None:
             if entry.status == ledger.STATUS_REJECTED:
@@ -100,11 +124,19 @@ def bronze_asset(dataset: Dataset) -> AssetsDefinition:
             if feedback:
                 context.log.info(f"Umpan balik untuk OPD: s3://{settings.bucket_landing}/{feedback}")
 
-        entries = bronze.load_pending(settings, dataset, on_file=on_file)
+        keys = deliveries_of(settings, dataset, dataset.period.grain, partition, reload)
+        entries = bronze.load_deliveries(settings, dataset, keys, on_file=on_file)
         if not entries:
-            context.log.info("Tidak ada berkas baru di landing; memeriksa ulang periode terakhir.")
-        periods = sorted({e.periode for e in entries if e.status == ledger.STATUS_LOADED and e.periode})
-        result = gate.validate(settings, dataset, periods or None)
+            context.log.info(f"Tidak ada berkas {'' if reload else 'baru '}untuk periode {partition}; memeriksa ulang periode itu.")
+        for e in entries:
+            # A statistical table may state several years ("2021,…,2025"): fine if the partition is one of them.
+            if e.status == ledger.STATUS_LOADED and partition not in (e.periode or "").split(","):
+                context.log.warning(
+                    f"{e.berkas} berisi periode {e.periode}, bukan {partition} (periode menurut nama/tanggal kirim); "
+                    f"barisnya dimuat ke periode {e.periode}."
+                )
+        periods = sorted({e.periode for e in entries if e.status == ledger.STATUS_LOADED and e.periode}) or [partition]
+        result = gate.validate(settings, dataset, periods)
         lake_key, local = report.write_html(settings, result)
         if result.blocked:
             context.log.error(
@@ -132,6 +164,6 @@ def bronze_asset(dataset: Dataset) -> AssetsDefinition:
         rejected = [e.pesan for e in entries if e.status == ledger.STATUS_REJECTED]
         if rejected:
             metadata["pesan_penolakan"] = MetadataValue.md("\n".join(f"- {m}" for m in rejected))
-        return MaterializeResult(metadata=metadata, check_results=[_check_result(o) for o in result.outcomes])
+        return MaterializeResult(metadata=metadata, check_results=[check_result(o) for o in result.outcomes])
 
     return _bronze

@@ -10,10 +10,12 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AutomationCondition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.automation import SETELAH_HULU_DIPERBARUI
 from orchestration.resources import SatuDataResource
+from quality import fhir as fhir_gate
 from quality import gate
 from satudata import dbt as dbt_project
 from satudata.contracts import load_datasets
@@ -35,6 +37,10 @@ class SatuDataTranslator(DagsterDbtTranslator):
             return AssetKey(["seed", dbt_resource_props["name"]])
         layer = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "models"
         return AssetKey([layer, dbt_resource_props["name"]])
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
+        # Seeds change with the code only; models follow their upstream (bronze partitions, seeds).
+        return None if dbt_resource_props["resource_type"] == "seed" else SETELAH_HULU_DIPERBARUI
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         tags = [t for t in dbt_resource_props.get("tags", []) if t in DOMAINS]
@@ -70,12 +76,14 @@ def domain_dbt_assets(domain: str) -> AssetsDefinition:
         target.mkdir(parents=True, exist_ok=True)
         args = ["build"]
         blocked = gate.blocked_datasets(settings, load_datasets(settings))
-        if blocked:
-            # The quality gate: nothing downstream of a dataset that failed a blocking check is built;
-            # models fed only by other datasets still are.
-            sources = [f"source:{d.source}.{d.name}+" for d in blocked]
+        # The quality gate: nothing downstream of a dataset that failed a blocking check is built;
+        # models fed only by other datasets still are.
+        sources = [f"source:{d.source}.{d.name}+" for d in blocked]
+        if fhir_gate.blocked_days(settings):
+            sources.append("source:fhir+")
+        if sources:
             context.log.warning(f"Gerbang kualitas: tidak membangun turunan dari {', '.join(sources)}")
-            args += ["--exclude", *sources]
+            args += ["--exclude", " ".join(sources)]  # one value: dbt's --exclude takes a space-separated list
         yield from dbt.cli(args, context=context, target_path=target).stream()
 
     return _models

@@ -29,9 +29,11 @@ class UserError(click.ClickException):
 def _known_errors() -> tuple[type[BaseException], ...]:
     from satudata.contracts import ContractError
     from satudata.dbt import DbtError
+    from satudata.instance import InstanceConfigError
+    from satudata.runner import RunPlanError
     from satudata.stack import StackError
 
-    return (ContractError, DbtError, StackError, FileNotFoundError, ConnectionError)
+    return (ContractError, DbtError, StackError, RunPlanError, InstanceConfigError, FileNotFoundError, ConnectionError)
 
 
 class Cli(click.Group):
@@ -153,20 +155,44 @@ def generate(year: int, scale: float, rows: int | None, seed: int, defect_rate: 
 @main.command()
 @click.argument("job", default="satudata_lengkap")
 def run(job: str) -> None:
-    """Jalankan job Dagster (default: seluruh platform) dan ringkas hasilnya."""
+    """Muat berkas baru per periode lalu bangun turunannya (default: seluruh platform), atau jalankan job Dagster.
+
+    JOB: satudata_lengkap, muat_data_pajak, muat_data_opd, muat_data_kesehatan, bangun_mart, terbitkan_ke_portal.
+    """
     from satudata.runner import run_job
 
     settings = _settings()
     started = time.monotonic()
-    with err.status(f"menjalankan job {job} (bronze → dbt → warehouse)…"):
+    with err.status(f"menjalankan {job} (landing → bronze per periode → dbt → warehouse)…"):
         result = run_job(settings, job)
     _print_run(result, time.monotonic() - started)
     if not result["success"]:
         raise UserError(f"job {job} gagal: {result['error']}")
 
 
+@main.command()
+@click.argument("job")
+@click.option("--dari", "start", required=True, help="Partisi pertama, mis. 2025-01 (bulanan), 2025 (tahunan), 2025-01-31 (harian).")
+@click.option("--sampai", "end", required=True, help="Partisi terakhir (inklusif).")
+def backfill(job: str, start: str, end: str) -> None:
+    """Muat ulang rentang partisi sebuah job muat (mis. muat_pajak_bulanan) lalu bangun ulang turunannya saja.
+
+    Setiap berkas periode itu di landing diproses ulang (berguna setelah deklarasi berubah); berkas
+    perbaikan baru cukup ditaruh di landing, sensor memuat periodenya.
+    """
+    from satudata.runner import backfill as run_backfill
+
+    started = time.monotonic()
+    with err.status(f"backfill {job} {start}..{end}…"):
+        result = run_backfill(_settings(), job, start, end)
+    _print_run(result, time.monotonic() - started)
+    if not result["success"]:
+        raise UserError(f"backfill {job} gagal: {result['error']}")
+
+
 def _print_run(result: dict[str, Any], seconds: float) -> None:
-    table = Table(title=f"Job {result['job']} — {'berhasil' if result['success'] else 'GAGAL'} ({seconds:.0f} s)")
+    runs = len(result["run_ids"])
+    table = Table(title=f"{result['job']} — {'berhasil' if result['success'] else 'GAGAL'} ({runs} run, {seconds:.0f} s)")
     for col in ("aset", "ringkasan"):
         table.add_column(col)
     for key, summary in result["assets"].items():

@@ -55,6 +55,60 @@ def build(settings: Settings) -> dict[str, int]:
     return counts
 
 
+# What a steward wants to see on the warehouse asset in Dagster: the latest periods of the key marts.
+HIGHLIGHTS = {
+    "realisasi_vs_target": (
+        "fct_realisasi_pad_bulanan",
+        """SELECT periode, sum(realisasi) AS realisasi_bulan, sum(realisasi_kumulatif) AS realisasi_kumulatif,
+                  sum(target_tahunan) AS target_tahunan,
+                  round(100 * sum(realisasi_kumulatif) / nullif(sum(target_tahunan), 0), 1) AS persen_capaian
+           FROM fct_realisasi_pad_bulanan WHERE tingkat_wilayah = 'kota'
+           GROUP BY periode ORDER BY periode DESC LIMIT 6""",
+    ),
+    "tunggakan_pbb": (
+        "fct_tunggakan_pbb",
+        """SELECT tahun_pajak::VARCHAR AS tahun_pajak, sum(ketetapan) AS ketetapan, sum(terbayar) AS terbayar, sum(tunggakan) AS tunggakan,
+                  round(100 * sum(tunggakan) / nullif(sum(ketetapan), 0), 1) AS persen_tunggakan
+           FROM fct_tunggakan_pbb GROUP BY tahun_pajak ORDER BY tahun_pajak DESC LIMIT 3""",
+    ),
+    "kunjungan_faskes": (
+        "fct_kunjungan_faskes_bulanan",
+        """SELECT periode, sum(jumlah_kunjungan) FILTER (WHERE penjamin = 'BPJS') AS kunjungan_bpjs,
+                  sum(jumlah_kunjungan) FILTER (WHERE penjamin <> 'BPJS') AS kunjungan_lain,
+                  sum(jumlah_kunjungan) AS jumlah_kunjungan
+           FROM fct_kunjungan_faskes_bulanan GROUP BY periode ORDER BY periode DESC LIMIT 6""",
+    ),
+}
+
+
+def _markdown(columns: list[str], rows: list[tuple]) -> str:
+    def cell(value: object) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
+            return f"{value:,.1f}".replace(",", "·").replace(".", ",").replace("·", ".").removesuffix(",0")
+        return str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def highlights(settings: Settings) -> dict[str, str]:
+    """Markdown tables of the latest periods of the key marts present in the warehouse (Indonesian numbers)."""
+    con = open_readonly(settings)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        out = {}
+        for name, (table, query) in HIGHLIGHTS.items():
+            if table in tables:
+                rel = con.execute(query)
+                out[name] = _markdown([d[0] for d in rel.description], rel.fetchall())
+        return out
+    finally:
+        con.close()
+
+
 def open_readonly(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only session on the warehouse (no S3 credentials needed: the tables are local)."""
     path: Path = settings.warehouse_path

@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, Definitions, MaterializeResult, MetadataValue, asset
 
+from orchestration.automation import SETELAH_HULU_DIPERBARUI
 from orchestration.dbt import domain_dbt_assets, mart_asset_keys
 from orchestration.resources import SatuDataResource
 from quality import audit
@@ -16,6 +17,7 @@ from satudata.settings import get_settings
     deps=[AssetKey(bronze_asset_key(d)) for d in load_datasets(get_settings())],
     group_name="core",
     kinds={"parquet", "s3"},
+    automation_condition=SETELAH_HULU_DIPERBARUI,
     description=(
         "Buku besar berkas dan hasil pemeriksaan kualitas, dikonsolidasikan dari JSON per berkas di lake "
         "menjadi Parquet (lake/audit/) untuk mart fct_buku_besar_berkas."
@@ -31,6 +33,7 @@ def audit_lake(context: AssetExecutionContext, satudata: SatuDataResource) -> Ma
     deps=mart_asset_keys(),
     group_name="core",
     kinds={"duckdb"},
+    automation_condition=SETELAH_HULU_DIPERBARUI,
     description=(
         "Warehouse DuckDB untuk analis: setiap mart sebagai tabel, dibangun ulang lalu diganti secara "
         "atomik sehingga kueri yang sedang berjalan tidak terganggu."
@@ -44,6 +47,7 @@ def warehouse_analis(context: AssetExecutionContext, satudata: SatuDataResource)
         metadata={
             "path": MetadataValue.path(str(settings.warehouse_path)),
             "tabel": MetadataValue.json(counts),
+            **{name: MetadataValue.md(table) for name, table in warehouse.highlights(settings).items()},
         }
     )
 

@@ -6,13 +6,14 @@ domain; the dataset metadata asset writes the Satu Data metadata of every declar
 ``dim_dataset``, ``fct_pad_per_kapita``). A new declaration adds its assets here with no code change.
 """
 
-from dagster import AssetExecutionContext, AssetKey, AssetSelection, Definitions, MaterializeResult, MetadataValue, asset, define_asset_job
+from dagster import AssetExecutionContext, AssetKey, Definitions, MaterializeResult, MetadataValue, asset
 
 from ingest import metadata
+from orchestration.automation import HARIAN
 from orchestration.bronze import bronze_asset, landing_spec
 from orchestration.dbt import domain_dbt_assets
 from orchestration.resources import SatuDataResource
-from orchestration.sensors import landing_sensor
+from orchestration.sensors import Feed, landing_sensor, load_jobs
 from satudata.contracts import load_datasets
 from satudata.dbt import METADATA_ASSET_KEY
 from satudata.settings import get_settings
@@ -25,6 +26,7 @@ datasets = load_datasets(get_settings(), domain=DOMAIN)
     key=AssetKey(METADATA_ASSET_KEY),
     group_name=DOMAIN,
     kinds={"parquet", "s3"},
+    automation_condition=HARIAN,
     description=(
         "Metadata Satu Data (MS-Ind: konsep, definisi, satuan, produsen data, walidata, …) setiap dataset "
         "yang dideklarasikan, ditulis ke lake/metadata/dataset.parquet untuk dim_dataset dan katalog."
@@ -37,19 +39,16 @@ def metadata_dataset(context: AssetExecutionContext, satudata: SatuDataResource)
     return MaterializeResult(metadata={"dataset": MetadataValue.int(count), "objek": MetadataValue.text(key)})
 
 
-muat_data_opd = define_asset_job(
-    name="muat_data_opd",
-    selection=AssetSelection.groups(DOMAIN).materializable().downstream(),
-    description=(
-        "Muat data statistik sektoral OPD: berkas baru di landing/opd → bronze (bentuk panjang, wilayah "
-        "dicocokkan, baris jumlah diperiksa) → metadata dataset → fct_statistik_sektoral, dim_dataset, "
-        "fct_pad_per_kapita → warehouse analis."
-    ),
+feeds = [Feed.of(d) for d in datasets]
+jobs = load_jobs(
+    DOMAIN, feeds,
+    "Muat statistik sektoral OPD dari landing/opd ke bronze (bentuk panjang, wilayah dicocokkan, baris jumlah "
+    "diperiksa); metadata dataset, fct_statistik_sektoral, dim_dataset dan fct_pad_per_kapita menyusul otomatis.",
 )
 
 defs = Definitions(
     assets=[landing_spec(d) for d in datasets] + [bronze_asset(d) for d in datasets]
     + [metadata_dataset, domain_dbt_assets(DOMAIN)],
-    jobs=[muat_data_opd],
-    sensors=[landing_sensor(DOMAIN, datasets, muat_data_opd.name)],
+    jobs=list(jobs.values()),
+    sensors=[landing_sensor(DOMAIN, feeds, jobs)],
 )

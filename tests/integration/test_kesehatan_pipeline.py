@@ -137,3 +137,41 @@ def test_puskesmas_recap_is_loaded_and_checked_against_the_fhir_feed(health):
     # the comparison with the FHIR feed is a dbt test shown as a warning-level check on the recap's staging model
     [check] = [c for c in health["result"]["checks"] if c["check"] == "assert_rekap_kunjungan_sama_dengan_fhir"]
     assert (check["asset"], check["severity"]) == ("staging/stg_dinkes__rekap_kunjungan", "WARN")
+
+
+def test_fhir_gate_blocks_health_marts_on_a_bad_day_until_that_day_is_resent(health, tmp_path):
+    import json
+
+    from quality import fhir as fhir_gate
+    from satudata.runner import run_job
+
+    settings = health["settings"]
+    checks = [c for c in health["result"]["checks"] if c["asset"].startswith("bronze/fhir/")]
+    assert {c["check"] for c in checks} >= {"porsi_karantina", "rujukan_pasien", "rujukan_kunjungan", "kesegaran"}
+    assert not fhir_gate.blocked_days(settings)
+    # a Puskesmas day whose export lost the diagnosis code of a quarter of its conditions
+    source = max((f for f in health["files"] if f.key.startswith("puskesmas/") and f.key.endswith("Condition.ndjson")),
+                 key=lambda f: f.rows)
+    original = tmp_path / "Condition.ndjson"
+    objectstore.download(settings, settings.bucket_landing, source.key, original)
+    resources = [json.loads(line) for line in original.read_text().splitlines() if line.strip()]
+    assert len(resources) >= 10
+    for r in resources[: max(10, len(resources) // 4)]:
+        r.pop("code", None)
+    broken = tmp_path / "broken.ndjson"
+    broken.write_text("".join(json.dumps(r) + "\n" for r in resources))
+    day = "2025-03-20"
+    objectstore.upload_file(settings, settings.bucket_landing, f"puskesmas/fhir/{day}/Condition.ndjson", broken,
+                            "application/fhir+ndjson")
+    result = run_job(settings, "muat_data_kesehatan")
+    failed = [c for c in result["checks"] if c["asset"] == "bronze/fhir/condition" and c["check"] == "porsi_karantina"]
+    assert [(c["passed"], c["severity"], c["partition"]) for c in failed] == [(False, "ERROR", day)]
+    assert fhir_gate.blocked_days(settings) == [day]
+    assert "marts/fct_penyakit_terbanyak" not in result["assets"]  # the health marts wait
+    # the corrected file delivered into that day's folder clears the day
+    objectstore.upload_file(settings, settings.bucket_landing, f"puskesmas/fhir/{day}/Condition-perbaikan.ndjson",
+                            original, "application/fhir+ndjson")
+    result = run_job(settings, "muat_data_kesehatan")
+    assert result["success"], result["error"]
+    assert not fhir_gate.blocked_days(settings)
+    assert "marts/fct_penyakit_terbanyak" in result["assets"]

@@ -227,16 +227,17 @@ def test_sensor_requests_a_run_only_for_datasets_with_new_files(city):
     settings = city["settings"]
     sensor = defs.resolve_sensor_def("berkas_baru_pajak")
     with DagsterInstance.ephemeral() as instance:
-        ctx = build_sensor_context(instance=instance, resources={"satudata": SatuDataResource()})
+        ctx = build_sensor_context(instance=instance, resources={"satudata": SatuDataResource()}, definitions=defs)
         assert not sensor.evaluate_tick(ctx).run_requests
-        key = "sipd/target_apbd/2099-01-01/target_pendapatan_copy.xlsx"
+        key = "sipd/target_apbd/2025-06-01/target_pendapatan_2025_salinan.xlsx"
         original = next(f.key for f in city["files"] if f.dataset == "target_apbd")
         objectstore.client(settings).copy_object(
             settings.bucket_landing, key, __import__("minio.commonconfig", fromlist=["CopySource"]).CopySource(settings.bucket_landing, original)
         )
-        ctx = build_sensor_context(instance=instance, resources={"satudata": SatuDataResource()})
+        ctx = build_sensor_context(instance=instance, resources={"satudata": SatuDataResource()}, definitions=defs)
         [request] = sensor.evaluate_tick(ctx).run_requests
         assert [k.to_user_string() for k in request.asset_selection] == ["bronze/sipd/target_apbd"]
+        assert (request.job_name, request.partition_key) == ("muat_pajak_tahunan", "2025")
 
 
 def test_same_bytes_under_a_new_key_is_recorded_as_duplicate(city):
@@ -244,7 +245,7 @@ def test_same_bytes_under_a_new_key_is_recorded_as_duplicate(city):
     before = _bronze_counts(settings)
     result = run_job(settings, "muat_data_pajak")
     assert result["success"], result["error"]
-    entry = _entries(settings)["sipd/target_apbd/2099-01-01/target_pendapatan_copy.xlsx"]
+    entry = _entries(settings)["sipd/target_apbd/2025-06-01/target_pendapatan_2025_salinan.xlsx"]
     assert entry.status == ledger.STATUS_DUPLICATE and entry.duplikat_dari.endswith("target_pendapatan_2025.xlsx")
     assert _bronze_counts(settings) == before
 

@@ -42,7 +42,8 @@ def _redeliver(settings, tmp_path: Path, files, damage_share: float, date: str) 
 
 
 def _check(result, asset: str, name: str) -> dict:
-    return next(c for c in result["checks"] if c["asset"] == asset and c["check"] == name)
+    """A check over every partition the run loaded: failed if it failed in any of them."""
+    return min((c for c in result["checks"] if c["asset"] == asset and c["check"] == name), key=lambda c: c["passed"])
 
 
 def test_planted_row_defects_show_as_warnings_not_blocks(tax_city):
@@ -87,13 +88,19 @@ def test_fixing_and_redelivering_clears_the_gate(tax_city, tmp_path):
     assert not gate.blocked_datasets(settings, [get_dataset(settings, "retribusi")])
     assert "marts/fct_realisasi_pad_bulanan" in result["assets"]
     assert _etag(settings, "fct_realisasi_pad_bulanan") != before
-    entry = next(e for e in ledger.entries(settings, get_dataset(settings, "retribusi")) if e.berkas == key)
+    entries = {e.berkas: e for e in ledger.entries(settings, get_dataset(settings, "retribusi"))}
+    original = next(f.key for f in tax_city["files"] if f.kind == "normal" and f.key.endswith(JUNE))
+    # the same bytes as the original June file, which the damaged one superseded: loaded again, not a
+    # duplicate, and it quarantines exactly what the original did (its own planted typos)
+    entry = entries[key]
+    assert entry.status == ledger.STATUS_LOADED and entry.sha256 == entries[original].sha256
+    assert entry.baris_karantina == entries[original].baris_karantina
     con = warehouse.open_readonly(settings)
     mart = con.execute(
         "select realisasi from fct_realisasi_pad_bulanan where tingkat_wilayah = 'kota' "
         "and periode = '2025-06' and kode_jenis_pendapatan like 'retribusi_%'"
     ).fetchall()
-    assert entry.baris_karantina == 0 and mart
+    assert mart
 
 
 def test_duplicate_business_keys_are_caught_within_and_across_files(tax_city, tmp_path):

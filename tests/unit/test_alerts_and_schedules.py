@@ -8,6 +8,7 @@ import json
 import socketserver
 import threading
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from dagster import DagsterInstance, build_schedule_context, job, op
@@ -119,13 +120,21 @@ def test_run_failure_sensor_mails_the_failure(smtp_sink, monkeypatch):
     assert len(mails) == 1 and "job_rusak" in mails[0]
 
 
-def test_schedules_target_the_steward_jobs():
+def test_schedules_close_the_period_that_just_ended():
     from orchestration.definitions import defs
 
     close = defs.resolve_schedule_def("tutup_buku_pajak_bulanan")
-    assert close.job_name == "muat_data_pajak" and close.execution_timezone == "Asia/Makassar"
+    assert close.job_name == "muat_pajak_bulanan" and close.execution_timezone == "Asia/Makassar"
+    daily = defs.resolve_schedule_def("tutup_hari_kesehatan")
+    assert daily.job_name == "muat_kesehatan_harian"
+    wita = ZoneInfo("Asia/Makassar")
+    repo = defs.get_repository_def()
     with DagsterInstance.ephemeral() as instance:
-        tick = close.evaluate_tick(build_schedule_context(instance=instance,
-                                                          scheduled_execution_time=dt.datetime(2026, 12, 6, 6, 0)))
-        assert len(tick.run_requests) == 1
+        tick = close.evaluate_tick(build_schedule_context(
+            instance=instance, repository_def=repo, scheduled_execution_time=dt.datetime(2026, 1, 6, 6, 0, tzinfo=wita)))
+        assert [r.partition_key for r in tick.run_requests] == ["2025-12"]
+        # 02.00 WITA on 1 March is still 28 February in UTC: the day closed is WITA's yesterday
+        tick = daily.evaluate_tick(build_schedule_context(
+            instance=instance, repository_def=repo, scheduled_execution_time=dt.datetime(2026, 3, 1, 2, 0, tzinfo=wita)))
+        assert [r.partition_key for r in tick.run_requests] == ["2026-02-28"]
     assert defs.resolve_schedule_def("terbit_harian").job_name == "terbitkan_ke_portal"

@@ -28,13 +28,26 @@ def test_definitions_load_with_every_declared_dataset_and_mart():
     assert any(c.startswith("unique_combination_fct_realisasi_pad_bulanan") for c in checks)
 
 
-def test_jobs_and_sensors_have_steward_names():
+def test_load_jobs_are_partitioned_by_grain_and_sensors_target_them():
     from orchestration.definitions import defs
 
-    assert defs.resolve_job_def("muat_data_pajak").description.startswith("Muat data pajak")
-    assert defs.resolve_job_def("satudata_lengkap") is not None
+    monthly = defs.resolve_job_def("muat_pajak_bulanan")
+    assert monthly.description.startswith("Muat data pajak")
+    assert monthly.partitions_def.get_partition_keys()[0] == "2020-01"
+    assert defs.resolve_job_def("muat_opd_tahunan").partitions_def.get_partition_keys()[0] == "2015"
+    assert defs.resolve_job_def("muat_kesehatan_harian").partitions_def.get_partition_keys()[0] == "2024-01-01"
+    # every bronze asset is partitioned by its declaration's grain; marts are not
+    graph = defs.resolve_asset_graph()
+    for d in load_datasets(get_settings()):
+        fmt = graph.get(AssetKey(["bronze", d.source, d.name])).partitions_def.fmt
+        assert fmt == {"month": "%Y-%m", "year": "%Y", "day": "%Y-%m-%d"}[d.period.grain]
+    assert graph.get(AssetKey(["marts", "fct_realisasi_pad_bulanan"])).partitions_def is None
     sensor = defs.resolve_sensor_def("berkas_baru_pajak")
-    assert sensor.job_name == "muat_data_pajak"
+    assert {j.name for j in sensor.jobs} == {"muat_pajak_bulanan", "muat_pajak_tahunan"}
+    assert defs.resolve_job_def("bangun_mart").partitions_def is None
+    # marts follow their bronze partitions through declarative automation, run by a sensor that is on
+    assert graph.get(AssetKey(["marts", "fct_realisasi_pad_bulanan"])).automation_condition is not None
+    assert defs.resolve_sensor_def("mart_otomatis").default_status.value == "RUNNING"
 
 
 def test_dbt_sources_are_generated_from_declarations():
@@ -66,9 +79,9 @@ def test_opd_domain_is_wired_from_declarations():
     for mart in ("fct_statistik_sektoral", "dim_dataset", "fct_pad_per_kapita"):
         assert f"marts/{mart}" in keys
     assert "metadata/dataset" in keys
-    job = defs.resolve_job_def("muat_data_opd")
-    assert job.description.startswith("Muat data statistik sektoral OPD")
-    assert defs.resolve_sensor_def("berkas_baru_opd").job_name == "muat_data_opd"
+    job = defs.resolve_job_def("muat_opd_tahunan")
+    assert job.description.startswith("Muat statistik sektoral OPD")
+    assert defs.resolve_sensor_def("berkas_baru_opd").job_name == "muat_opd_tahunan"
     graph = defs.resolve_asset_graph()
     parents = {k.to_user_string() for k in graph.get(AssetKey(["staging", "stg_opd__statistik"])).parent_keys}
     assert parents == {f"bronze/opd/{d.name}" for d in opd}
