@@ -195,14 +195,31 @@ def _print_run(result: dict[str, Any], seconds: float) -> None:
     table = Table(title=f"{result['job']} — {'berhasil' if result['success'] else 'GAGAL'} ({runs} run, {seconds:.0f} s)")
     for col in ("aset", "ringkasan"):
         table.add_column(col)
-    for key, summary in result["assets"].items():
-        table.add_row(key, summary)
+    # The runner lists a partitioned asset under "<asset>[<partition>]" and, for lookups, "<asset>".
+    assets = result["assets"]
+    partitions: dict[str, list[str]] = {}
+    for key in assets:
+        if key.endswith("]") and "[" in key:
+            asset, _, partition = key[:-1].partition("[")
+            partitions.setdefault(asset, []).append(partition)
+    for key, summary in assets.items():
+        if key in partitions:
+            shown = partitions[key]
+            table.add_row(key, f"{len(shown)} partisi ({', '.join(shown[:3])}{', …' if len(shown) > 3 else ''}); terakhir: {summary}")
+        elif not (key.endswith("]") and "[" in key):
+            table.add_row(key, summary)
     console.print(table)
     checks = result["checks"]
     failed = [c for c in checks if not c["passed"]]
     console.print(f"pemeriksaan: {len(checks) - len(failed)} lulus, {len(failed)} gagal")
+    # One line per check, with the partitions it failed in (a load plan runs one partition per run).
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for c in failed:
-        console.print(f"  [yellow]✗[/] {c['asset']} · {c['check']} ({c['severity']})")
+        grouped.setdefault((c["asset"], c["check"], c["severity"]), []).append(c.get("partition") or "")
+    for (asset, check, severity), partitions in grouped.items():
+        where = [p for p in partitions if p]
+        detail = f" — {len(where)} partisi: {', '.join(where[:4])}{', …' if len(where) > 4 else ''}" if where else ""
+        console.print(f"  [yellow]✗[/] {asset} · {check} ({severity}){detail}")
 
 
 # --------------------------------------------------------------------------- sql

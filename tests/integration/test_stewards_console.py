@@ -165,3 +165,13 @@ def test_postgres_run_and_event_storage(stack_settings, tmp_path: Path, monkeypa
     counted = PostgresService(stack_settings).psql(
         f"SELECT count(*) FROM runs WHERE run_id = '{run_id}'", database="dagster_uji")
     assert counted.strip() == "1"  # psql -At: the bare value
+
+
+def test_backfill_cli_names_the_load_jobs_in_one_line():
+    from click.testing import CliRunner
+
+    from satudata.cli import main
+
+    result = CliRunner().invoke(main, ["backfill", "muat_pajak", "--dari", "2025-01", "--sampai", "2025-02"])
+    assert result.exit_code == 1
+    assert "muat_pajak_bulanan" in result.output and "Traceback" not in result.output
