@@ -10,8 +10,6 @@ half a file. The ledger entry is written last: a file without one is simply proc
 
 from __future__ import annotations
 
-import datetime as dt
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -37,43 +35,14 @@ def quarantine_key(dataset: Dataset, landing_key: str) -> str:
     return f"quarantine/{landing_key}.parquet"
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def load_delivery(settings: Settings, dataset: Dataset, landing_key: str, known_sha: dict[str, str]) -> ledger.LedgerEntry:
     """Process one landing object and record the outcome in the ledger.
 
     ``known_sha`` maps sha256 → landing key of files already loaded for this dataset; a file with a
     known hash is recorded as a duplicate and changes nothing else.
     """
-    stat = objectstore.client(settings).stat_object(settings.bucket_landing, landing_key)
-    with tempfile.TemporaryDirectory(prefix="satudata-ingest-") as tmp:
-        work = Path(tmp)
-        local = work / Path(landing_key).name
-        sha = objectstore.download(settings, settings.bucket_landing, landing_key, local)
-        entry = ledger.LedgerEntry(
-            berkas=landing_key,
-            dataset=dataset.name,
-            sumber=dataset.source,
-            sha256=sha,
-            ukuran_byte=stat.size or 0,
-            diterima_pada=stat.last_modified.isoformat() if stat.last_modified else _now(),
-            diproses_pada=_now(),
-            status=ledger.STATUS_LOADED,
-        )
-        if sha in known_sha:
-            entry.status = ledger.STATUS_DUPLICATE
-            entry.duplikat_dari = known_sha[sha]
-            entry.pesan = f"isi sama persis dengan {known_sha[sha]}; tidak ada yang berubah"
-        else:
-            try:
-                _load(settings, dataset, landing_key, local, work, entry)
-            except FileRejected as exc:
-                entry.status = ledger.STATUS_REJECTED
-                entry.pesan = f"{landing_key}: {exc}"
-        ledger.write(settings, entry)
-        return entry
+    return ledger.receive(settings, dataset, landing_key, known_sha,
+                          lambda local, work, entry: _load(settings, dataset, landing_key, local, work, entry))
 
 
 def _load(settings: Settings, dataset: Dataset, landing_key: str, local: Path, work: Path, entry: ledger.LedgerEntry) -> None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -732,29 +731,8 @@ def _order(key: str) -> tuple:
 def load_delivery(settings: Settings, feed: FhirFeed, landing_key: str, known_sha: dict[str, str],
                   patients: dict[str, str], pseudo: Pseudonymiser) -> ledger.LedgerEntry:
     """One FHIR file: landing → bronze per type + quarantine, then its ledger entry (written last)."""
-    stat = objectstore.client(settings).stat_object(settings.bucket_landing, landing_key)
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    with tempfile.TemporaryDirectory(prefix="satudata-fhir-") as tmp:
-        work = Path(tmp)
-        local = work / "berkas"
-        sha = objectstore.download(settings, settings.bucket_landing, landing_key, local)
-        entry = ledger.LedgerEntry(
-            berkas=landing_key, dataset=feed.name, sumber=feed.source, sha256=sha, ukuran_byte=stat.size or 0,
-            diterima_pada=stat.last_modified.isoformat() if stat.last_modified else now, diproses_pada=now,
-            status=ledger.STATUS_LOADED,
-        )
-        if sha in known_sha:
-            entry.status = ledger.STATUS_DUPLICATE
-            entry.duplikat_dari = known_sha[sha]
-            entry.pesan = f"isi sama persis dengan {known_sha[sha]}; tidak ada yang berubah"
-        else:
-            try:
-                _load(settings, feed, landing_key, local, work, entry, patients, pseudo)
-            except FileRejected as exc:
-                entry.status = ledger.STATUS_REJECTED
-                entry.pesan = f"{landing_key}: {exc}"
-        ledger.write(settings, entry)
-        return entry
+    return ledger.receive(settings, feed, landing_key, known_sha,
+                          lambda local, work, entry: _load(settings, feed, landing_key, local, work, entry, patients, pseudo))
 
 
 def _load(settings: Settings, feed: FhirFeed, landing_key: str, local: Path, work: Path,

@@ -10,8 +10,11 @@ not loaded (a total that does not match is quarantined and counted as read).
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from satudata import objectstore
 from satudata.contracts import Dataset
@@ -84,6 +87,47 @@ def pending(settings: Settings, dataset: Dataset) -> list[str]:
         for key, _ in objectstore.list_keys(settings, settings.bucket_lake, LEDGER_ROOT + dataset.landing_prefix)
     }
     return [k for k in landed(settings, dataset) if k not in done]
+
+
+def receive(
+    settings: Settings,
+    dataset: Dataset,
+    landing_key: str,
+    known_sha: dict[str, str],
+    load: Callable[[Path, Path, LedgerEntry], None],
+) -> LedgerEntry:
+    """Receive one landing object: download (hashing it), skip it as a duplicate or ``load`` it, record it.
+
+    ``load(local_file, work_dir, entry)`` fills the entry's counts and raises
+    :class:`ingest.readers.FileRejected` for a file that cannot be read; the message, naming the
+    file, goes to the ledger and other files still load. The entry is written last, so a file
+    without one is simply processed again.
+    """
+    from ingest.readers import FileRejected
+
+    stat = objectstore.client(settings).stat_object(settings.bucket_landing, landing_key)
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with tempfile.TemporaryDirectory(prefix="satudata-ingest-") as tmp:
+        work = Path(tmp)
+        local = work / Path(landing_key).name
+        sha = objectstore.download(settings, settings.bucket_landing, landing_key, local)
+        entry = LedgerEntry(
+            berkas=landing_key, dataset=dataset.name, sumber=dataset.source, sha256=sha, ukuran_byte=stat.size or 0,
+            diterima_pada=stat.last_modified.isoformat() if stat.last_modified else now, diproses_pada=now,
+            status=STATUS_LOADED,
+        )
+        if sha in known_sha:
+            entry.status = STATUS_DUPLICATE
+            entry.duplikat_dari = known_sha[sha]
+            entry.pesan = f"isi sama persis dengan {known_sha[sha]}; tidak ada yang berubah"
+        else:
+            try:
+                load(local, work, entry)
+            except FileRejected as exc:
+                entry.status = STATUS_REJECTED
+                entry.pesan = f"{landing_key}: {exc}"
+        write(settings, entry)
+        return entry
 
 
 def process(
