@@ -465,16 +465,21 @@ def _encounter(r: dict, ctx: Context, path: str, item: Item) -> dict[str, Any]:
     return row
 
 
+def _first_code(r: dict, path: str, system: str, missing: str, wrong_system: str) -> str:
+    """The first coding's code, which must exist and come from ``system`` (else the resource is quarantined)."""
+    codings = (r.get("code") or {}).get("coding") or []
+    if not codings or not codings[0].get("code"):
+        raise Invalid("wajib_diisi", f"{path}.code", missing)
+    if codings[0].get("system") != system:
+        raise Invalid("sistem_kode_tidak_dikenal", f"{path}.code.coding[0].system", wrong_system,
+                      codings[0].get("system"))
+    return codings[0]["code"]
+
+
 def _condition(r: dict, ctx: Context, path: str, item: Item) -> dict[str, Any]:
     row = _base(r, ctx, path, item)
     row["id_bisnis"] = _business_id(r, path)
-    codings = (r.get("code") or {}).get("coding") or []
-    if not codings or not codings[0].get("code"):
-        raise Invalid("wajib_diisi", f"{path}.code", "code (diagnosis) tidak ada")
-    if codings[0].get("system") != ICD10:
-        raise Invalid("sistem_kode_tidak_dikenal", f"{path}.code.coding[0].system",
-                      "sistem kode diagnosis bukan ICD-10", codings[0].get("system"))
-    code = codings[0]["code"]
+    code = _first_code(r, path, ICD10, "code (diagnosis) tidak ada", "sistem kode diagnosis bukan ICD-10")
     if not _ICD10_CODE.fullmatch(code):
         raise Invalid("format", f"{path}.code.coding[0].code", "kode ICD-10 tidak valid", code)
     status = [c.get("code") for c in (r.get("clinicalStatus") or {}).get("coding") or []]
@@ -491,13 +496,7 @@ def _condition(r: dict, ctx: Context, path: str, item: Item) -> dict[str, Any]:
 def _observation(r: dict, ctx: Context, path: str, item: Item) -> dict[str, Any]:
     row = _base(r, ctx, path, item)
     row["id_bisnis"] = _business_id(r, path)
-    codings = (r.get("code") or {}).get("coding") or []
-    if not codings or not codings[0].get("code"):
-        raise Invalid("wajib_diisi", f"{path}.code", "code (LOINC) tidak ada")
-    if codings[0].get("system") != LOINC:
-        raise Invalid("sistem_kode_tidak_dikenal", f"{path}.code.coding[0].system", "sistem kode bukan LOINC",
-                      codings[0].get("system"))
-    code = codings[0]["code"]
+    code = _first_code(r, path, LOINC, "code (LOINC) tidak ada", "sistem kode bukan LOINC")
     value = unit = systolic = diastolic = None
     if code == BP_PANEL:
         for k, comp in enumerate(r.get("component") or []):

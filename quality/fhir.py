@@ -121,9 +121,10 @@ def validate(settings: Settings, entries: list[ledger.LedgerEntry], day: str, to
 
 
 def _freshness(settings: Settings, today: dt.date) -> Outcome:
-    days = sorted({e.periode for f in fhir.FEEDS for e in ledger.entries(settings, f)
-                   if e.status == ledger.STATUS_LOADED and e.periode})
-    fresh = assess(days[-1] if days else None, "day", today)
+    # The latest service day in the Encounter bronze: one listing, not a read of every ledger entry.
+    prefix = fhir.bronze_prefix("Encounter") + "periode="
+    days = [k[len(prefix):].split("/", 1)[0] for k, _ in objectstore.list_keys(settings, settings.bucket_lake, prefix)]
+    fresh = assess(max(days) if days else None, "day", today)
     observed = f"terlambat {fresh.days_late} hari" if fresh.overdue else f"terbaru {fresh.latest_loaded}"
     return Outcome("kesegaran", "warn", DESCRIPTIONS["kesegaran"], not fresh.overdue, observed=observed)
 
